@@ -1,0 +1,146 @@
+/*
+ * shm/ring.c - the ring of recent messages in the shared segment.
+ *
+ * Owns: the ring control block, the slot index and the data area. The
+ * order of stores is the whole design: a writer first raises `low` over
+ * the bytes it is about to reuse, then writes the bytes, then the slot
+ * (seq last), then `head`. A reader checks a slot's seq before and after
+ * reading it, and checks `low` after it used the bytes. So a writer that
+ * dies anywhere leaves nothing a reader could take for a whole record.
+ * Must not take the lock itself: callers hold it for the _locked calls.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "lib/fault.h"
+#include "shm/ring.h"
+
+void
+ring_bind(struct ring *r, struct shm_header *h)
+{
+	r->ctl = &h->ring;
+	r->slots = (struct shm_ring_slot *)((char *)h + h->slots_off);
+	r->data = (char *)h + h->data_off;
+	r->size = h->data_size;
+	r->mask = h->nslots - 1;
+	r->reserved = 0;
+}
+
+/* ring_format - an empty ring: the first record will be sequence 1. */
+void
+ring_format(struct ring *r)
+{
+	atomic_store(&r->ctl->head, 0);
+	atomic_store(&r->ctl->tail, 1);
+	atomic_store(&r->ctl->next_off, 0);
+	atomic_store(&r->ctl->low, 0);
+}
+
+/* ring_slot_off - a slot's data offset, read by the lock holder. */
+static uint64_t
+ring_slot_off(const struct ring *r, uint64_t seq)
+{
+	return atomic_load_explicit(&r->slots[seq & r->mask].off, memory_order_relaxed);
+}
+
+/*
+ * ring_give_up_locked - raise low to new_low and move tail past every
+ * record whose bytes start below it or whose slot the next record takes.
+ */
+static void
+ring_give_up_locked(struct ring *r, uint64_t new_low)
+{
+	uint64_t head = atomic_load_explicit(&r->ctl->head, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&r->ctl->tail, memory_order_relaxed);
+
+	if (new_low > atomic_load_explicit(&r->ctl->low, memory_order_relaxed))
+		atomic_store_explicit(&r->ctl->low, new_low, memory_order_relaxed);
+	while (tail <= head && (ring_slot_off(r, tail) < new_low ||
+	    tail + r->mask + 1 <= head + 1))
+		tail++;
+	atomic_store_explicit(&r->ctl->tail, tail, memory_order_release);
+	/*
+	 * The new low must be visible before any byte below it changes: a
+	 * reader that copied those bytes checks low afterwards (ring_intact).
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+char *
+ring_reserve_locked(struct ring *r, uint32_t maxlen)
+{
+	uint64_t w = atomic_load_explicit(&r->ctl->next_off, memory_order_relaxed);
+	uint64_t phys = w % r->size;
+
+	if (phys + maxlen > r->size)
+		w += r->size - phys;    /* a record never wraps: skip to the next lap */
+	ring_give_up_locked(r, w + maxlen > r->size ? w + maxlen - r->size : 0);
+	r->reserved = w;
+	return r->data + w % r->size;
+}
+
+uint64_t
+ring_commit_locked(struct ring *r, uint32_t len, uint32_t topic, uint32_t pfx)
+{
+	uint64_t seq = atomic_load_explicit(&r->ctl->head, memory_order_relaxed) + 1;
+	struct shm_ring_slot *s = &r->slots[seq & r->mask];
+
+	atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&s->off, r->reserved, memory_order_relaxed);
+	atomic_store_explicit(&s->len, len, memory_order_relaxed);
+	fault_point("ring_commit", NULL);
+	atomic_store_explicit(&s->topic, topic, memory_order_relaxed);
+	atomic_store_explicit(&s->pfx, pfx, memory_order_relaxed);
+	atomic_store_explicit(&s->seq, seq, memory_order_release);
+	atomic_store_explicit(&r->ctl->next_off, r->reserved + len, memory_order_relaxed);
+	atomic_store_explicit(&r->ctl->head, seq, memory_order_release);
+	return seq;
+}
+
+int
+ring_repair_locked(struct ring *r)
+{
+	uint64_t seq = atomic_load_explicit(&r->ctl->head, memory_order_relaxed) + 1;
+	struct shm_ring_slot *s = &r->slots[seq & r->mask];
+	uint64_t off;
+
+	if (atomic_load_explicit(&s->seq, memory_order_relaxed) != seq) {
+		atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
+		return 0;
+	}
+	/* seq is stored after every other field: the record is whole */
+	off = atomic_load_explicit(&s->off, memory_order_relaxed);
+	atomic_store_explicit(&r->ctl->next_off,
+	    off + atomic_load_explicit(&s->len, memory_order_relaxed), memory_order_relaxed);
+	atomic_store_explicit(&r->ctl->head, seq, memory_order_release);
+	return 1;
+}
+
+int
+ring_get(const struct ring *r, uint64_t seq, struct ring_rec *rec)
+{
+	const struct shm_ring_slot *s = &r->slots[seq & r->mask];
+
+	if (atomic_load_explicit(&s->seq, memory_order_acquire) != seq)
+		return -1;
+	rec->off = atomic_load_explicit(&s->off, memory_order_relaxed);
+	rec->len = atomic_load_explicit(&s->len, memory_order_relaxed);
+	rec->topic = atomic_load_explicit(&s->topic, memory_order_relaxed);
+	rec->pfx = atomic_load_explicit(&s->pfx, memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&s->seq, memory_order_relaxed) != seq ||
+	    rec->off < atomic_load_explicit(&r->ctl->low, memory_order_acquire))
+		return -1;
+	rec->seq = seq;
+	rec->bytes = r->data + rec->off % r->size;
+	return 0;
+}
+
+int
+ring_intact(const struct ring *r, uint64_t off)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	return off >= atomic_load_explicit(&r->ctl->low, memory_order_relaxed);
+}
