@@ -1,0 +1,115 @@
+/*
+ * master/listen.c - the listening sockets, one per worker slot.
+ *
+ * Owns: resolving the listen address and creating the SO_REUSEPORT
+ * sockets before any worker exists, so each slot's socket (and the
+ * connections queued on it) outlives the workers that serve it. A plain
+ * bind first proves that no other program, janusd included, holds the
+ * port: SO_REUSEPORT alone would happily share it with another instance.
+ * Must not accept: workers do.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "master/master.h"
+
+/* listen_resolve - the numeric or named listen address, with the port. */
+static int
+listen_resolve(const struct conf *c, struct sockaddr_storage *ss, socklen_t *len,
+    char *err, size_t errlen)
+{
+	struct addrinfo hints, *res;
+	char port[8];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(port, sizeof(port), "%u", c->port);
+	rc = getaddrinfo(c->listen, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "listen address '%s': %s", c->listen, gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* listen_socket - a socket bound to ss; reuseport for the slots, not for the probe. */
+static int
+listen_socket(const struct sockaddr_storage *ss, socklen_t len, int reuseport,
+    char *err, size_t errlen)
+{
+	int fd, one = 1, zero = 0;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "socket() failed: %s", strerror(errno));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
+	    (ss->ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0)) {
+		snprintf(err, errlen, "setsockopt() failed: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (bind(fd, (const struct sockaddr *)ss, len) < 0) {
+		snprintf(err, errlen, "bind() failed: %s%s", strerror(errno),
+		    errno == EADDRINUSE ? " (another program, maybe another janusd, uses the port)" : "");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+listen_open(struct master *m, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	unsigned i;
+	int fd;
+
+	if (listen_resolve(&m->conf, &ss, &len, err, errlen) < 0)
+		return -1;
+	fd = listen_socket(&ss, len, 0, err, errlen);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	for (i = 0; i < m->nslots; i++) {
+		fd = listen_socket(&ss, len, 1, err, errlen);
+		if (fd < 0)
+			return -1;
+		m->slots[i].lfd = fd;
+		if (listen(fd, (int)m->conf.listen_backlog) < 0) {
+			snprintf(err, errlen, "listen() failed: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+listen_close(struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++) {
+		if (m->slots[i].lfd >= 0 && close(m->slots[i].lfd) < 0)
+			log_warn("close() of a listening socket failed: %s", strerror(errno));
+		m->slots[i].lfd = -1;
+	}
+}

@@ -1,0 +1,222 @@
+/*
+ * master/spawn.c - creating, reaping and respawning workers.
+ *
+ * Owns: the slot table's processes. A worker that dies is logged with
+ * how it ended, its subscriptions are dropped from the shared topic
+ * table, and it is respawned into the same slot, at once if it had run
+ * for a while. One that keeps dying soon after start waits longer each
+ * time (up to SPAWN_MAX_DELAY_MS), so a crash loop costs no CPU to speak
+ * of. Exit status 2 means the worker cannot run: never respawned.
+ * Must not touch client connections: they die with their worker.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "master/master.h"
+#include "worker/worker.h"
+
+#define SPAWN_QUICK_MS      2000    /* a death sooner than this after start counts as a failure */
+#define SPAWN_BASE_DELAY_MS 250
+#define SPAWN_MAX_DELAY_MS  30000
+
+/* spawn_child - in the new process: keep only this slot's listener, then run the worker. */
+static void __attribute__((noreturn))
+spawn_child(struct master *m, unsigned slot)
+{
+	struct worker w;
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (i != slot && m->slots[i].lfd >= 0)
+			close(m->slots[i].lfd);
+	if (m->pidfile_fd >= 0)
+		close(m->pidfile_fd);
+	if (m->ready_fd >= 0)
+		close(m->ready_fd);
+	memset(&w, 0, sizeof(w));
+	w.slot = slot;
+	w.nworkers = m->nslots;
+	w.lfd = m->slots[slot].lfd;
+	w.efd = m->slots[slot].efd;
+	w.efds = m->efds;
+	w.master = (int)getppid();
+	w.shm = &m->shm;
+	_exit(worker_main(&w));
+}
+
+/* spawn_one - fork a worker into slot. */
+static int
+spawn_one(struct master *m, unsigned slot)
+{
+	struct slot *s = &m->slots[slot];
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_error("fork() failed: %s", strerror(errno));
+		s->respawn_at = clock_mono_ms() + SPAWN_BASE_DELAY_MS;
+		return -1;
+	}
+	if (pid == 0)
+		spawn_child(m, slot);
+	s->pid = pid;
+	s->started = clock_mono_ms();
+	s->respawn_at = 0;
+	log_info("worker %u started (pid %ld)", slot, (long)pid);
+	return 0;
+}
+
+int
+spawn_all(struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (spawn_one(m, i) < 0)
+			return -1;
+	return 0;
+}
+
+/* spawn_log_end - how a worker ended, in words. */
+static void
+spawn_log_end(unsigned slot, pid_t pid, int status, int expected)
+{
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || expected))
+		log_info("worker %u (pid %ld) exited with status %d", slot, (long)pid, WEXITSTATUS(status));
+	else if (WIFEXITED(status))
+		log_error("worker %u (pid %ld) exited with status %d", slot, (long)pid, WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		log_msg(expected ? LOG_LVL_INFO : LOG_LVL_ERROR, "worker %u (pid %ld) killed by signal %d%s",
+		    slot, (long)pid, WTERMSIG(status), WCOREDUMP(status) ? " (core dumped)" : "");
+}
+
+/* spawn_forget - a dead worker's subscriptions no longer count. */
+static void
+spawn_forget(struct master *m, unsigned slot)
+{
+	struct shm_worker *sw = shm_worker(&m->shm, slot);
+
+	atomic_store(&sw->pid, 0);
+	atomic_store(&sw->wake, 0);
+	if (shm_lock(&m->shm) < 0)
+		return;
+	topics_clear_worker_locked(&m->shm.topics, slot);
+	shm_unlock(&m->shm);
+}
+
+/* spawn_schedule - when to start the slot again, throttling crash loops. */
+static void
+spawn_schedule(struct master *m, unsigned slot, int status)
+{
+	struct slot *s = &m->slots[slot];
+	uint64_t now = clock_mono_ms(), delay = 0;
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
+		s->fatal = 1;
+		log_error("worker %u cannot run (exit status 2); not respawning it", slot);
+		return;
+	}
+	s->fails = now - s->started < SPAWN_QUICK_MS ? s->fails + 1 : 0;
+	if (s->fails > 1) {
+		delay = (uint64_t)SPAWN_BASE_DELAY_MS << (s->fails - 2 < 8 ? s->fails - 2 : 8);
+		if (delay > SPAWN_MAX_DELAY_MS)
+			delay = SPAWN_MAX_DELAY_MS;
+		log_warn("worker %u died %u times in a row within %d ms of starting; next start in %llu ms",
+		    slot, s->fails, SPAWN_QUICK_MS, (unsigned long long)delay);
+	}
+	s->respawn_at = now + delay;
+	atomic_fetch_add(&shm_worker(&m->shm, slot)->restarts, 1);
+}
+
+/* spawn_slot_of - the slot of a worker pid, or -1 (as PID 1 we also reap orphans). */
+static int
+spawn_slot_of(const struct master *m, pid_t pid)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid == pid)
+			return (int)i;
+	return -1;
+}
+
+void
+spawn_reap(struct master *m)
+{
+	pid_t pid;
+	int status, slot;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		slot = spawn_slot_of(m, pid);
+		if (slot < 0) {
+			log_debug("reaped process %ld", (long)pid);
+			continue;
+		}
+		m->slots[slot].pid = 0;
+		spawn_log_end((unsigned)slot, pid, status, m->state != MASTER_RUNNING);
+		spawn_forget(m, (unsigned)slot);
+		if (m->state == MASTER_RUNNING)
+			spawn_schedule(m, (unsigned)slot, status);
+	}
+	if (pid < 0 && errno != ECHILD)
+		log_error("waitpid() failed: %s", strerror(errno));
+}
+
+void
+spawn_due(struct master *m)
+{
+	uint64_t now = clock_mono_ms();
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++) {
+		struct slot *s = &m->slots[i];
+
+		if (s->pid == 0 && !s->fatal && s->respawn_at != 0 && s->respawn_at <= now) {
+			if (spawn_one(m, i) == 0)
+				log_notice("worker %u respawned (pid %ld)", i, (long)s->pid);
+		}
+	}
+}
+
+/* spawn_next_ms - ms until the next respawn is due, or -1 for none. */
+int
+spawn_next_ms(const struct master *m)
+{
+	uint64_t now = clock_mono_ms(), best = UINT64_MAX;
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid == 0 && !m->slots[i].fatal && m->slots[i].respawn_at != 0 &&
+		    m->slots[i].respawn_at < best)
+			best = m->slots[i].respawn_at;
+	if (best == UINT64_MAX)
+		return -1;
+	return best <= now ? 0 : (int)(best - now);
+}
+
+void
+spawn_signal_all(struct master *m, int sig)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid > 0 && kill(m->slots[i].pid, sig) < 0 && errno != ESRCH)
+			log_error("kill(%ld, %d) failed: %s", (long)m->slots[i].pid, sig, strerror(errno));
+}
+
+unsigned
+spawn_alive(const struct master *m)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < m->nslots; i++)
+		n += m->slots[i].pid > 0;
+	return n;
+}
