@@ -165,6 +165,12 @@ tap_bail(const char *fmt, ...)
 }
 
 int
+tap_failed(void)
+{
+	return tap.failed;
+}
+
+int
 tap_done(void)
 {
 	if (tap.run != tap.planned)

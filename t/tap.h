@@ -21,6 +21,8 @@ int tap_is_mem(const void *got, size_t got_len, const void *want,
 void tap_skip(int n, const char *why);
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void tap_bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* tap_failed - whether any test failed so far. */
+int tap_failed(void);
 /* tap_done - exit status: 0 if every planned test ran and passed. */
 int tap_done(void);
 
