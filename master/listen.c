@@ -6,6 +6,10 @@
  * connections queued on it) outlives the workers that serve it. A plain
  * bind first proves that no other program, janusd included, holds the
  * port: SO_REUSEPORT alone would happily share it with another instance.
+ * A slot whose worker crash-loops gives its socket up while it waits
+ * (listen_slot_close): otherwise the kernel would keep routing a share of
+ * new connections to a queue nobody serves. It gets a new one when the
+ * worker is started again.
  * Must not accept: workers do.
  */
 #include "config.h"
@@ -78,28 +82,44 @@ listen_socket(const struct sockaddr_storage *ss, socklen_t len, int reuseport,
 int
 listen_open(struct master *m, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
 	unsigned i;
 	int fd;
 
-	if (listen_resolve(&m->conf, &ss, &len, err, errlen) < 0)
+	if (listen_resolve(&m->conf, &m->addr, &m->addrlen, err, errlen) < 0)
 		return -1;
-	fd = listen_socket(&ss, len, 0, err, errlen);
+	fd = listen_socket(&m->addr, m->addrlen, 0, err, errlen);
 	if (fd < 0)
 		return -1;
 	close(fd);
-	for (i = 0; i < m->nslots; i++) {
-		fd = listen_socket(&ss, len, 1, err, errlen);
-		if (fd < 0)
+	for (i = 0; i < m->nslots; i++)
+		if (listen_slot(m, i, err, errlen) < 0)
 			return -1;
-		m->slots[i].lfd = fd;
-		if (listen(fd, (int)m->conf.listen_backlog) < 0) {
-			snprintf(err, errlen, "listen() failed: %s", strerror(errno));
-			return -1;
-		}
-	}
 	return 0;
+}
+
+/* listen_slot - a new SO_REUSEPORT listening socket for one slot. */
+int
+listen_slot(struct master *m, unsigned slot, char *err, size_t errlen)
+{
+	int fd = listen_socket(&m->addr, m->addrlen, 1, err, errlen);
+
+	if (fd < 0)
+		return -1;
+	if (listen(fd, (int)m->conf.listen_backlog) < 0) {
+		snprintf(err, errlen, "listen() failed: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	m->slots[slot].lfd = fd;
+	return 0;
+}
+
+void
+listen_slot_close(struct master *m, unsigned slot)
+{
+	if (m->slots[slot].lfd >= 0 && close(m->slots[slot].lfd) < 0)
+		log_warn("close() of a listening socket failed: %s", strerror(errno));
+	m->slots[slot].lfd = -1;
 }
 
 void
@@ -107,9 +127,6 @@ listen_close(struct master *m)
 {
 	unsigned i;
 
-	for (i = 0; i < m->nslots; i++) {
-		if (m->slots[i].lfd >= 0 && close(m->slots[i].lfd) < 0)
-			log_warn("close() of a listening socket failed: %s", strerror(errno));
-		m->slots[i].lfd = -1;
-	}
+	for (i = 0; i < m->nslots; i++)
+		listen_slot_close(m, i);
 }

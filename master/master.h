@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "lib/conf.h"
@@ -38,6 +39,8 @@ struct slot {
 
 struct master {
 	struct conf conf;
+	struct sockaddr_storage addr;  /* the resolved listen address */
+	socklen_t addrlen;
 	const char *conf_path;
 	const char *overrides[MASTER_MAX_OVERRIDES];  /* KEY=VALUE from the command line */
 	unsigned noverrides;
@@ -62,6 +65,8 @@ void config_reload(struct master *m);
 
 /* master/listen.c */
 int listen_open(struct master *m, char *err, size_t errlen);
+int listen_slot(struct master *m, unsigned slot, char *err, size_t errlen);
+void listen_slot_close(struct master *m, unsigned slot);
 void listen_close(struct master *m);
 
 /* master/spawn.c */

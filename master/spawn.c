@@ -52,13 +52,20 @@ spawn_child(struct master *m, unsigned slot)
 	_exit(worker_main(&w));
 }
 
-/* spawn_one - fork a worker into slot. */
+/* spawn_one - fork a worker into slot, with a new listening socket if it gave its own up. */
 static int
 spawn_one(struct master *m, unsigned slot)
 {
 	struct slot *s = &m->slots[slot];
-	pid_t pid = fork();
+	char err[256];
+	pid_t pid;
 
+	if (s->lfd < 0 && listen_slot(m, slot, err, sizeof(err)) < 0) {
+		log_error("worker %u: %s; trying again in %d ms", slot, err, SPAWN_BASE_DELAY_MS);
+		s->respawn_at = clock_mono_ms() + SPAWN_BASE_DELAY_MS;
+		return -1;
+	}
+	pid = fork();
 	if (pid < 0) {
 		log_error("fork() failed: %s", strerror(errno));
 		s->respawn_at = clock_mono_ms() + SPAWN_BASE_DELAY_MS;
@@ -120,6 +127,7 @@ spawn_schedule(struct master *m, unsigned slot, int status)
 
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 2) {
 		s->fatal = 1;
+		listen_slot_close(m, slot);
 		log_error("worker %u cannot run (exit status 2); not respawning it", slot);
 		return;
 	}
@@ -128,8 +136,10 @@ spawn_schedule(struct master *m, unsigned slot, int status)
 		delay = (uint64_t)SPAWN_BASE_DELAY_MS << (s->fails - 2 < 8 ? s->fails - 2 : 8);
 		if (delay > SPAWN_MAX_DELAY_MS)
 			delay = SPAWN_MAX_DELAY_MS;
-		log_warn("worker %u died %u times in a row within %d ms of starting; next start in %llu ms",
-		    slot, s->fails, SPAWN_QUICK_MS, (unsigned long long)delay);
+		log_warn("worker %u died %u times in a row within %d ms of starting; next start in %llu ms; "
+		    "its listening socket is closed until then", slot, s->fails, SPAWN_QUICK_MS,
+		    (unsigned long long)delay);
+		listen_slot_close(m, slot);
 	}
 	s->respawn_at = now + delay;
 	atomic_fetch_add(&shm_worker(&m->shm, slot)->restarts, 1);

@@ -328,6 +328,19 @@ tsrv_log_has(const struct tsrv *s, const char *needle)
 	return found;
 }
 
+int
+tsrv_log_wait(const struct tsrv *s, const char *needle, int ms)
+{
+	uint64_t end = tlib_ms() + (uint64_t)ms;
+
+	while (!tsrv_log_has(s, needle)) {
+		if (tlib_ms() >= end)
+			return 0;
+		tlib_sleep_ms(10);
+	}
+	return 1;
+}
+
 struct tc *
 tc_open(unsigned port)
 {

@@ -41,6 +41,9 @@ long long tsrv_stat(const struct tsrv *s, unsigned slot, const char *name);
 /* tsrv_stats - the whole `janusd -s` output into buf; 0 or -1. */
 int tsrv_stats(const struct tsrv *s, char *buf, size_t cap);
 
+/* tsrv_log_wait - wait up to ms for needle to appear in the server's log. */
+int tsrv_log_wait(const struct tsrv *s, const char *needle, int ms);
+
 /* tsrv_log_show - the server's log as TAP diagnostics. */
 void tsrv_log_show(const struct tsrv *s);
 

@@ -1,0 +1,32 @@
+#!/bin/bash
+# t/init_daemon.sh - SysV-style: -d detaches once serving and -P keeps a
+# locked pid file; a second janusd with the same pid file refuses to start;
+# TERM removes the pid file and the shared memory.
+. "$(dirname "$0")/lib.sh"
+
+plan 7
+pidfile="$T_DIR/janusd.pid"
+port=$((10000 + RANDOM % 20000))
+while ! port_free "$port"; do port=$((10000 + RANDOM % 20000)); done
+JPORT=$port
+
+"$JANUSD" -d -P "$pidfile" -l 127.0.0.1 -p "$port" -w 1 2>"$T_DIR/janusd.log"
+is "$?" "0" "-d returns 0 once the server serves"
+pid=$(cat "$pidfile" 2>/dev/null)
+[ -n "$pid" ] && track "$pid"
+[ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = janusd ]
+ok $? "the pid file names the running master"
+wait_port "$port" 5
+ok $? "it accepts connections"
+[ "$(awk '{print $6}' "/proc/$pid/stat")" = "$pid" ]
+ok $? "it leads its own session"
+
+port2=$((port + 1))
+"$JANUSD" -P "$pidfile" -l 127.0.0.1 -p "$port2" -w 1 2>"$T_DIR/second.log"
+is "$?" "2" "a second janusd with the same pid file exits 2"
+grep -q "already running (pid $pid" "$T_DIR/second.log"
+ok $? "and says which pid holds it"
+
+stop_pid "$pid" TERM
+[ ! -e "$pidfile" ] && [ ! -e "/dev/shm/janusd.$port" ]
+ok $? "TERM removes the pid file and the shared memory"
