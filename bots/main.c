@@ -1,0 +1,427 @@
+/*
+ * bots/main.c - janus-bots: the load generator of janusd.
+ *
+ * Owns: the command line (parsing, defaults, checks against this machine's
+ * descriptor limit), choosing the run's nonce, and turning the report into
+ * output and an exit status. Must not do any networking: bots/run.c runs it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bots/bots.h"
+#include "bots/report.h"
+#include "bots/run.h"
+#include "bots/util.h"
+
+#define MAIN_MAX_CLIENTS 2000000u
+#define MAIN_MAX_TOPIC 256
+#define MAIN_MAX_RATE_MESSAGES 1000000000.0
+#define MAIN_SRC_ADDRS 253u     /* 127.0.0.2 .. 127.0.0.254 */
+
+enum {
+	OPT_PERSISTENT = 256,
+	OPT_PART1,
+	OPT_ACK,
+	OPT_PUBLISHERS,
+	OPT_FLOOR,
+	OPT_WRITERS,
+	OPT_INFLIGHT,
+	OPT_PER_CHILD,
+	OPT_PER_ADDR,
+	OPT_TIMEOUT,
+	OPT_WAIT,
+	OPT_BUCKET,
+	OPT_JSON
+};
+
+static const struct option main_longopts[] = {
+	{ "persistent", no_argument, NULL, OPT_PERSISTENT },
+	{ "part1", no_argument, NULL, OPT_PART1 },
+	{ "ack", no_argument, NULL, OPT_ACK },
+	{ "publishers", required_argument, NULL, OPT_PUBLISHERS },
+	{ "floor", no_argument, NULL, OPT_FLOOR },
+	{ "writers", required_argument, NULL, OPT_WRITERS },
+	{ "inflight", required_argument, NULL, OPT_INFLIGHT },
+	{ "per-child", required_argument, NULL, OPT_PER_CHILD },
+	{ "per-addr", required_argument, NULL, OPT_PER_ADDR },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "wait", required_argument, NULL, OPT_WAIT },
+	{ "bucket", required_argument, NULL, OPT_BUCKET },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* What was given on the command line beyond the values themselves. */
+struct main_given {
+	int messages, rate, duration, part1;
+};
+
+static void
+main_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: " BOTS_NAME " [-n CLIENTS] [-H HOST] [-p PORT] [-T TOPIC] [-M MESSAGES]\n"
+	    "                  [-G MS] [-s BYTES] [-r RATE -d SECONDS] [--persistent]\n"
+	    "                  [--part1] [--ack] [--publishers P] [--floor] [--writers W]\n"
+	    "                  [--inflight K] [--per-child C] [--per-addr A] [--timeout S]\n"
+	    "                  [--wait S] [--bucket MS] [--json] [-q]\n"
+	    "  -n CLIENTS      subscribing clients (20000)\n"
+	    "  -H HOST         server address (127.0.0.1)\n"
+	    "  -p PORT         server port (8081)\n"
+	    "  -T TOPIC        topic to subscribe and publish to (events)\n"
+	    "  -M MESSAGES     messages, each once the previous reached everyone (1)\n"
+	    "  -G MS           gap after a message reached everyone (0)\n"
+	    "  -s BYTES        pad each published object to BYTES\n"
+	    "  -r RATE         publish RATE messages per second instead of -M\n"
+	    "  -d SECONDS      for this long (10)\n"
+	    "  --persistent    publish Part 2 frames on kept-open connections (with -r)\n"
+	    "  --part1         publish the 2009 way even with -r\n"
+	    "  --ack           ask for {\"published\":...} replies (with --persistent)\n"
+	    "  --publishers P  persistent publisher connections (1)\n"
+	    "  --floor         no server: time our own writers fanning out over loopback\n"
+	    "  --writers W     floor writer processes (2)\n"
+	    "  --inflight K    unfinished connection set-ups per child process (256)\n"
+	    "  --per-child C   connections per child process (9000)\n"
+	    "  --per-addr A    connections per source address 127.0.0.2, .3, ... (8000)\n"
+	    "  --timeout S     bound on the whole run (60)\n"
+	    "  --wait S        bound on waiting for one message to reach everyone (10)\n"
+	    "  --bucket MS     histogram bucket width (automatic)\n"
+	    "  --json          add one JSON line with every figure\n"
+	    "  -q              no text report (with --json: only the JSON line)\n");
+}
+
+/* main_uint - an unsigned integer option in [MIN, MAX]; -1 if it is not. */
+static int
+main_uint(const char *opt, const char *arg, unsigned long min,
+    unsigned long max, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' ||
+	    v < min || v > max) {
+		util_err("%s wants a whole number from %lu to %lu, not '%s'", opt,
+		    min, max, arg);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* main_real - a number option in [MIN, MAX]; -1 if it is not. */
+static int
+main_real(const char *opt, const char *arg, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !(v >= min && v <= max)) {
+		util_err("%s wants a number from %g to %g, not '%s'", opt, min, max,
+		    arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* main_host - resolve -H to one IPv4 address. */
+static int
+main_host(struct bots_opts *o)
+{
+	struct addrinfo hints, *res;
+	int rc;
+
+	if (inet_pton(AF_INET, o->host_name, &o->host) == 1)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(o->host_name, NULL, &hints, &res)) != 0) {
+		util_err("cannot resolve '%s': %s", o->host_name, gai_strerror(rc));
+		return -1;
+	}
+	o->host = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* main_topic - topics go into JSON strings verbatim: keep them plain. */
+static int
+main_topic(const char *t)
+{
+	size_t i, n = strlen(t);
+
+	for (i = 0; i < n; i++)
+		if (t[i] < 0x20 || t[i] > 0x7e || t[i] == '"' || t[i] == '\\')
+			break;
+	if (n == 0 || n > MAIN_MAX_TOPIC || i < n) {
+		util_err("-T wants 1 to %d printable ASCII characters without '\"' "
+		    "or '\\'", MAIN_MAX_TOPIC);
+		return -1;
+	}
+	return 0;
+}
+
+/* main_defaults - the values a bare "janus-bots" runs with. */
+static void
+main_defaults(struct bots_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->clients = 20000;
+	o->host_name = "127.0.0.1";
+	o->port = 8081;
+	o->topic = "events";
+	o->messages = 1;
+	o->duration_s = 10.0;
+	o->publishers = 1;
+	o->writers = 2;
+	o->inflight = 256;
+	o->per_child = 9000;
+	o->per_addr = 8000;
+	o->timeout_s = 60.0;
+	o->wait_s = 10.0;
+}
+
+/* main_option - one option; -1 on a bad value. */
+static int
+main_option(struct bots_opts *o, struct main_given *g, int c, const char *arg)
+{
+	unsigned port;
+
+	switch (c) {
+	case 'n':
+		return main_uint("-n", arg, 1, MAIN_MAX_CLIENTS, &o->clients);
+	case 'H':
+		o->host_name = arg;
+		return 0;
+	case 'p':
+		if (main_uint("-p", arg, 1, 65535, &port) < 0)
+			return -1;
+		o->port = (uint16_t)port;
+		return 0;
+	case 'T':
+		o->topic = arg;
+		return main_topic(arg);
+	case 'M':
+		g->messages = 1;
+		return main_uint("-M", arg, 1, BOTS_MAX_MESSAGES, &o->messages);
+	case 'G':
+		return main_real("-G", arg, 0, 3600e3, &o->gap_ms);
+	case 's':
+		return main_uint("-s", arg, 0, BOTS_MAX_SIZE, &o->size);
+	case 'r':
+		g->rate = 1;
+		return main_real("-r", arg, 1e-3, 1e7, &o->rate);
+	case 'd':
+		g->duration = 1;
+		return main_real("-d", arg, 1e-3, 86400, &o->duration_s);
+	case OPT_PERSISTENT:
+		o->persistent = 1;
+		return 0;
+	case OPT_PART1:
+		g->part1 = 1;
+		return 0;
+	case OPT_ACK:
+		o->ack = 1;
+		return 0;
+	case OPT_PUBLISHERS:
+		return main_uint("--publishers", arg, 1, BOTS_MAX_PUBLISHERS,
+		    &o->publishers);
+	case OPT_FLOOR:
+		o->floor = 1;
+		return 0;
+	case OPT_WRITERS:
+		return main_uint("--writers", arg, 1, BOTS_MAX_WRITERS, &o->writers);
+	case OPT_INFLIGHT:
+		return main_uint("--inflight", arg, 1, 100000, &o->inflight);
+	case OPT_PER_CHILD:
+		return main_uint("--per-child", arg, 1, 1000000, &o->per_child);
+	case OPT_PER_ADDR:
+		return main_uint("--per-addr", arg, 1, 60000, &o->per_addr);
+	case OPT_TIMEOUT:
+		return main_real("--timeout", arg, 0.1, 86400, &o->timeout_s);
+	case OPT_WAIT:
+		return main_real("--wait", arg, 0.01, 86400, &o->wait_s);
+	case OPT_BUCKET:
+		return main_real("--bucket", arg, 0.01, 3600e3, &o->bucket_ms);
+	case OPT_JSON:
+		o->json = 1;
+		return 0;
+	case 'q':
+		o->quiet = 1;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* main_modes - options that depend on each other. */
+static int
+main_modes(struct bots_opts *o, const struct main_given *g)
+{
+	double planned;
+
+	if (g->messages && g->rate) {
+		util_err("-M and -r are two different modes: give one");
+		return -1;
+	}
+	if (g->duration && !g->rate) {
+		util_err("-d goes with -r");
+		return -1;
+	}
+	if (o->floor && (o->persistent || o->ack || g->part1)) {
+		util_err("--floor has no server to publish to: drop --persistent, "
+		    "--ack and --part1");
+		return -1;
+	}
+	/* rate mode publishes over kept-open connections unless told otherwise */
+	if (g->rate && !g->part1 && !o->floor)
+		o->persistent = 1;
+	if (g->part1 && o->persistent) {
+		util_err("--part1 and --persistent exclude each other");
+		return -1;
+	}
+	if (o->ack && !o->persistent) {
+		util_err("--ack needs --persistent (Part 2 publishing)");
+		return -1;
+	}
+	o->planned = o->messages;
+	if (g->rate) {
+		planned = floor(o->rate * o->duration_s + 0.5);
+		if (planned < 1 || planned > MAIN_MAX_RATE_MESSAGES) {
+			util_err("-r times -d must come to 1 to %.0f messages",
+			    MAIN_MAX_RATE_MESSAGES);
+			return -1;
+		}
+		o->planned = (unsigned)planned;
+	}
+	return 0;
+}
+
+/* main_limits - fit the processes under this machine's descriptor limit. */
+static int
+main_limits(struct bots_opts *o)
+{
+	struct rlimit rl;
+	unsigned kids, share;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		util_err("getrlimit() failed: %s", strerror(errno));
+		return -1;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	kids = (o->clients + o->per_child - 1) / o->per_child;
+	share = (o->clients + kids - 1) / kids;
+	if (share + BOTS_FD_RESERVE > rl.rlim_cur) {
+		util_err("%u connections per child need more than the %llu "
+		    "descriptors a process may have: lower --per-child", share,
+		    (unsigned long long)rl.rlim_cur);
+		return -1;
+	}
+	share = (o->clients + o->writers - 1) / o->writers;
+	if (o->floor && share + BOTS_FD_RESERVE > rl.rlim_cur) {
+		util_err("%u connections per floor writer need more than the %llu "
+		    "descriptors a process may have: raise --writers", share,
+		    (unsigned long long)rl.rlim_cur);
+		return -1;
+	}
+	o->spread_src = (ntohl(o->host.s_addr) >> 24) == 127;
+	if (o->spread_src && (o->clients - 1) / o->per_addr >= MAIN_SRC_ADDRS) {
+		util_err("%u clients at %u per source address need more than "
+		    "127.0.0.2-254: raise --per-addr", o->clients, o->per_addr);
+		return -1;
+	}
+	return 0;
+}
+
+/* main_nonce - names this run in every message_id. */
+static uint32_t
+main_nonce(void)
+{
+	uint32_t v;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
+		return v;
+	return (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+}
+
+/* main_parse - the command line into O; 0, 1 (help/version printed) or -1. */
+static int
+main_parse(int argc, char **argv, struct bots_opts *o)
+{
+	struct main_given g;
+	int c;
+
+	memset(&g, 0, sizeof(g));
+	main_defaults(o);
+	while ((c = getopt_long(argc, argv, "n:H:p:T:M:G:s:r:d:qhV",
+	    main_longopts, NULL)) != -1) {
+		if (c == 'h') {
+			main_usage(stdout);
+			return 1;
+		}
+		if (c == 'V') {
+			printf(BOTS_NAME " " BOTS_VERSION "\n");
+			return 1;
+		}
+		if (main_option(o, &g, c, optarg) < 0) {
+			main_usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		util_err("unexpected argument '%s'", argv[optind]);
+		main_usage(stderr);
+		return -1;
+	}
+	if (main_modes(o, &g) < 0 || main_host(o) < 0 || main_limits(o) < 0)
+		return -1;
+	o->nonce = main_nonce();
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bots_opts o;
+	struct report rep;
+	int rc, status;
+
+	rc = main_parse(argc, argv, &o);
+	if (rc != 0)
+		return rc > 0 ? BOTS_EXIT_OK : BOTS_EXIT_SETUP;
+	if (report_init(&rep, &o) < 0) {
+		util_err("out of memory");
+		return BOTS_EXIT_SETUP;
+	}
+	run_main(&o, &rep);
+	status = report_status(&rep);
+	if (!o.quiet && (rep.connected > 0 || rep.published > 0))
+		report_text(&rep, stdout);
+	if (o.json)
+		report_json(&rep, stdout);
+	fflush(stdout);
+	report_free(&rep);
+	return status;
+}

@@ -1,0 +1,267 @@
+/*
+ * bots/publish.c - publishing the run's messages to a server.
+ *
+ * Owns: the publisher sockets (blocking writes bounded by SO_SNDTIMEO,
+ * non-blocking reads of replies) and the publish counters.
+ * Must not know about clients or the floor.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "bots/publish.h"
+#include "bots/util.h"
+
+#define PUBLISH_TIMEOUT_S 5
+#define PUBLISH_REPLY_MAX 65536
+
+/* publish_note - keep the first publishing error for the report. */
+static void
+publish_note(struct publisher *p, const char *what, int err)
+{
+	if (p->first_err[0] != '\0')
+		return;
+	if (err != 0)
+		snprintf(p->first_err, sizeof(p->first_err), "%s: %s", what,
+		    strerror(err));
+	else
+		snprintf(p->first_err, sizeof(p->first_err), "%s", what);
+}
+
+int
+publish_init(struct publisher *p, const struct bots_opts *o)
+{
+	unsigned i;
+
+	memset(p, 0, sizeof(*p));
+	p->o = o;
+	msg_spec_init(&p->spec, o);
+	p->dst.sin_family = AF_INET;
+	p->dst.sin_addr = o->host;
+	p->dst.sin_port = htons(o->port);
+	for (i = 0; i < BOTS_MAX_PUBLISHERS; i++)
+		p->c[i].fd = -1;
+	p->buf = malloc(msg_cap(&p->spec));
+	return p->buf != NULL ? 0 : -1;
+}
+
+/* publish_connect - a connected blocking socket whose waits are bounded. */
+static int
+publish_connect(struct publisher *p)
+{
+	struct timeval tv = { PUBLISH_TIMEOUT_S, 0 };
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		publish_note(p, "socket() failed", errno);
+		return -1;
+	}
+	/* Linux bounds connect() by the send timeout too */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+		publish_note(p, "setsockopt() failed", errno);
+		close(fd);
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&p->dst, sizeof(p->dst)) < 0) {
+		publish_note(p, "publisher connect() failed", errno);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+publish_open(struct publisher *p, int ep, uint64_t tag)
+{
+	struct epoll_event ev;
+	unsigned i;
+
+	p->n = p->o->publishers;
+	for (i = 0; i < p->n; i++) {
+		if ((p->c[i].fd = publish_connect(p)) < 0)
+			return -1;
+		ev.events = EPOLLIN;
+		ev.data.u64 = tag + i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, p->c[i].fd, &ev) < 0) {
+			publish_note(p, "epoll_ctl() failed", errno);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* publish_drop - a persistent publisher is unusable from now on. */
+static void
+publish_drop(struct publisher *p, struct pubconn *c, const char *what, int err)
+{
+	publish_note(p, what, err);
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->rb);
+	c->rb = NULL;
+	c->rlen = 0;
+}
+
+/* publish_part1 - the original way: connect, one write, close at once. */
+static int
+publish_part1(struct publisher *p, uint32_t seq, int64_t *send_ns)
+{
+	size_t len;
+	ssize_t n;
+	int fd;
+
+	if ((fd = publish_connect(p)) < 0)
+		return -1;
+	*send_ns = util_mono_ns();
+	len = msg_part1(&p->spec, seq, *send_ns, p->buf);
+	n = send(fd, p->buf, len, MSG_NOSIGNAL);
+	if (n != (ssize_t)len)
+		publish_note(p, "publish send() failed", n < 0 ? errno : EAGAIN);
+	/* no read of the greeting: the kernel answers it with a reset */
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* publish_part2 - one frame on a kept-open connection, round robin. */
+static int
+publish_part2(struct publisher *p, uint32_t seq, int64_t *send_ns)
+{
+	struct pubconn *c = &p->c[seq % p->n];
+	size_t len;
+	ssize_t n;
+
+	if (c->fd < 0)
+		return -1;
+	*send_ns = util_mono_ns();
+	len = msg_part2(&p->spec, seq, *send_ns, p->buf);
+	n = send(c->fd, p->buf, len, MSG_NOSIGNAL);
+	if (n == (ssize_t)len)
+		return 0;
+	publish_drop(p, c, "publish send() failed", n < 0 ? errno : EAGAIN);
+	return -1;
+}
+
+int
+publish_send(struct publisher *p, uint32_t seq, int64_t *send_ns)
+{
+	int rc;
+
+	*send_ns = 0;
+	if (p->o->persistent)
+		rc = publish_part2(p, seq, send_ns);
+	else
+		rc = publish_part1(p, seq, send_ns);
+	if (rc == 0)
+		p->sent++;
+	else
+		p->failed++;
+	return rc;
+}
+
+/* publish_reply - one frame from the server on a persistent publisher. */
+static void
+publish_reply(struct publisher *p, struct pubconn *c, const char *f, size_t len)
+{
+	static const char published[] = "{\"published\":{\"seq\":";
+	static const char error[] = "{\"error\":";
+
+	if (!c->greeted) {
+		c->greeted = 1;
+		return;
+	}
+	if (len >= sizeof(published) - 1 &&
+	    memcmp(f, published, sizeof(published) - 1) == 0) {
+		p->acks++;
+	} else if (len >= sizeof(error) - 1 &&
+	    memcmp(f, error, sizeof(error) - 1) == 0) {
+		p->refused++;
+		if (p->first_err[0] == '\0')
+			snprintf(p->first_err, sizeof(p->first_err),
+			    "the server refused a publish: %.*s",
+			    (int)(len > 120 ? 120 : len), f);
+	}
+}
+
+/* publish_split - cut bytes into \1 frames, holding a split one. */
+static int
+publish_split(struct publisher *p, struct pubconn *c, const char *s, size_t n)
+{
+	const char *e;
+	char *nb;
+	size_t flen;
+
+	while (n > 0) {
+		e = memchr(s, '\1', n);
+		flen = e != NULL ? (size_t)(e - s) : n;
+		if (c->rlen + flen > PUBLISH_REPLY_MAX)
+			return -1;
+		if (e == NULL || c->rlen > 0) {
+			nb = realloc(c->rb, c->rlen + flen + 1);
+			if (nb == NULL)
+				return -1;
+			memcpy(nb + c->rlen, s, flen);
+			c->rb = nb;
+			c->rlen += flen;
+		}
+		if (e == NULL)
+			return 0;
+		if (c->rlen > 0) {
+			publish_reply(p, c, c->rb, c->rlen);
+			c->rlen = 0;
+		} else {
+			publish_reply(p, c, s, flen);
+		}
+		s = e + 1;
+		n -= flen + 1;
+	}
+	return 0;
+}
+
+void
+publish_readable(struct publisher *p, unsigned i)
+{
+	struct pubconn *c = &p->c[i];
+	char buf[8192];
+	ssize_t n;
+
+	while (c->fd >= 0) {
+		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			publish_drop(p, c, "the server closed a persistent publisher",
+			    n < 0 ? errno : 0);
+			return;
+		}
+		if (publish_split(p, c, buf, (size_t)n) < 0) {
+			publish_drop(p, c, "a reply to a publisher is too long", 0);
+			return;
+		}
+	}
+}
+
+void
+publish_free(struct publisher *p)
+{
+	unsigned i;
+
+	for (i = 0; i < BOTS_MAX_PUBLISHERS; i++) {
+		if (p->c[i].fd >= 0)
+			close(p->c[i].fd);
+		free(p->c[i].rb);
+	}
+	free(p->buf);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,51 @@
+/*
+ * bots/publish.h - publishing the run's messages to a server.
+ *
+ * Owns: the Part 1 publish (a new connection per message, one write of
+ * "<regular-socket/>\0PUBLISH\0{...}" with no trailing \0, closed at once,
+ * as the 2009 bots did) and the Part 2 persistent publishers
+ * ({"action":"publish",...}\0 on kept-open connections, with optional
+ * "ack":true and its {"published":{"seq":N}} replies).
+ * Must not know about clients or the floor.
+ */
+#ifndef JANUS_BOTS_PUBLISH_H
+#define JANUS_BOTS_PUBLISH_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "bots/bots.h"
+#include "bots/ipc.h"
+#include "bots/msg.h"
+
+struct pubconn {
+	int fd;
+	int greeted;      /* the greeting has been read */
+	char *rb;         /* a reply split over reads */
+	size_t rlen;
+};
+
+struct publisher {
+	const struct bots_opts *o;
+	struct msg_spec spec;
+	struct sockaddr_in dst;
+	char *buf;
+	struct pubconn c[BOTS_MAX_PUBLISHERS];
+	unsigned n;             /* persistent connections */
+	uint64_t sent;          /* publishes written whole */
+	uint64_t failed;        /* publishes that could not be written */
+	uint64_t acks;          /* {"published":...} replies */
+	uint64_t refused;       /* {"error":...} replies */
+	char first_err[IPC_ERRLEN];
+};
+
+int publish_init(struct publisher *p, const struct bots_opts *o);
+/* publish_open - persistent mode: connect and register with EP as TAG + i. */
+int publish_open(struct publisher *p, int ep, uint64_t tag);
+/* publish_send - publish message SEQ; sets *SEND_NS; 0, or -1 (counted). */
+int publish_send(struct publisher *p, uint32_t seq, int64_t *send_ns);
+/* publish_readable - replies on persistent connection I. */
+void publish_readable(struct publisher *p, unsigned i);
+void publish_free(struct publisher *p);
+
+#endif

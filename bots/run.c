@@ -1,0 +1,661 @@
+/*
+ * bots/run.c - the parent process: one run, from spawning to the figures.
+ *
+ * Owns: struct run (the process table, the parent's epoll, the publisher,
+ * the deadline), the order of the phases, and merging RESULT records.
+ * Must not touch client sockets (the children own them) or print the report.
+ *
+ * Lockstep (-M): message k+1 is published -G ms after every client got
+ * message k, or after --wait if some never do. Rate (-r): message k is
+ * published at start + k/R whatever the clients do. Either way the run ends
+ * when every client has settled every message, --wait after the last
+ * publish, or at --timeout, whichever comes first.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "bots/client.h"
+#include "bots/floor.h"
+#include "bots/ipc.h"
+#include "bots/publish.h"
+#include "bots/run.h"
+#include "bots/spawn.h"
+#include "bots/util.h"
+
+#define RUN_TAG_PROC 1ull
+#define RUN_TAG_SIG 2ull
+#define RUN_TAG_PUB 3ull
+#define RUN_TAG(kind, i) ((kind) << 32 | (uint64_t)(i))
+#define RUN_EVENTS 64
+/* how long children get to send their results once told to stop */
+#define RUN_COLLECT_NS (30 * 1000000000LL)
+#define RUN_REAP_NS (5 * 1000000000LL)
+
+/* What the parent knows about one client child. */
+struct kid {
+	int ready, finished, result;
+	uint32_t done;            /* messages 0..done-1 reached all its clients */
+	int64_t setup_end_ns;
+	uint64_t connected;
+	char first_err[IPC_ERRLEN];
+};
+
+struct run {
+	const struct bots_opts *o;
+	struct report *rep;
+	struct bots_target tgt;
+	struct proc *procs;       /* floor writers first, then client children */
+	unsigned nprocs, nwriters, nkids;
+	struct kid *kids;         /* kids[k] is procs[nwriters + k] */
+	struct client_plan *plans;
+	int *lfds;                /* floor listeners, until the writers have them */
+	int *wfds;                /* floor writers' command pipes */
+	int ep, sigfd;
+	struct publisher pub;
+	struct msg_spec spec;
+	char *fbuf;               /* floor frames */
+	int64_t t0, deadline, first_send, last_send, last_recv;
+	uint64_t sent, failed;
+	uint32_t want;            /* lockstep: messages every client should have */
+	int stopping;             /* deadline passed or ^C: no more publishing */
+	int fatal;                /* a child failed: exit status 2 */
+};
+
+/* Arguments of a child's body; fork copies them into the child. */
+struct run_child {
+	struct run *r;
+	unsigned i;
+	int fd;                   /* a floor writer's listener */
+};
+
+/* run_fatal - a failure of the bots themselves: report it, end the run. */
+static void
+run_fatal(struct run *r, const char *text)
+{
+	if (!r->fatal)
+		util_err("%s", text);
+	r->fatal = 1;
+	r->stopping = 1;
+}
+
+/* run_writer_body - a floor writer child. */
+static int
+run_writer_body(void *arg, int in_fd, int out_fd)
+{
+	struct run_child *c = arg;
+
+	return floor_main(c->r->o, c->i, c->fd, in_fd, out_fd);
+}
+
+/* run_kid_body - a client child. */
+static int
+run_kid_body(void *arg, int in_fd, int out_fd)
+{
+	struct run_child *c = arg;
+
+	return client_main(c->r->o, &c->r->tgt, &c->r->plans[c->i], in_fd, out_fd);
+}
+
+/* run_spawn_writers - listeners first, so clients can queue before writers run. */
+static int
+run_spawn_writers(struct run *r)
+{
+	struct run_child arg = { r, 0, -1 };
+	unsigned w;
+
+	r->tgt.nports = r->nwriters;
+	for (w = 0; w < r->nwriters; w++)
+		if ((r->lfds[w] = floor_listen(r->o->host, &r->tgt.ports[w])) < 0)
+			return -1;
+	for (w = 0; w < r->nwriters; w++) {
+		arg.i = w;
+		arg.fd = r->lfds[w];
+		/* a writer keeps its own listener and closes the others' */
+		r->lfds[w] = -1;
+		if (spawn_proc(r->procs, w, run_writer_body, &arg, r->lfds,
+		    r->nwriters) < 0) {
+			r->lfds[w] = arg.fd;
+			return -1;
+		}
+		r->lfds[w] = arg.fd;
+		r->nprocs++;
+		r->wfds[w] = r->procs[w].to_fd;
+	}
+	for (w = 0; w < r->nwriters; w++) {
+		close(r->lfds[w]);
+		r->lfds[w] = -1;
+	}
+	return 0;
+}
+
+/* run_spawn_kids - one child per share of at most --per-child clients. */
+static int
+run_spawn_kids(struct run *r)
+{
+	struct run_child arg = { r, 0, -1 };
+	unsigned k, first = 0, share;
+
+	for (k = 0; k < r->nkids; k++) {
+		share = r->o->clients / r->nkids + (k < r->o->clients % r->nkids);
+		r->plans[k].id = k;
+		r->plans[k].first = first;
+		r->plans[k].count = share;
+		first += share;
+		arg.i = k;
+		if (spawn_proc(r->procs, r->nwriters + k, run_kid_body, &arg,
+		    NULL, 0) < 0)
+			return -1;
+		r->nprocs++;
+	}
+	return 0;
+}
+
+/* run_watch - epoll on the children's pipes and on ^C. */
+static int
+run_watch(struct run *r)
+{
+	struct epoll_event ev;
+	sigset_t set;
+	unsigned i;
+
+	if ((r->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		util_err("epoll_create1() failed: %s", strerror(errno));
+		return -1;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if ((r->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		util_err("signalfd() failed: %s", strerror(errno));
+		return -1;
+	}
+	ev.events = EPOLLIN;
+	ev.data.u64 = RUN_TAG(RUN_TAG_SIG, 0);
+	if (epoll_ctl(r->ep, EPOLL_CTL_ADD, r->sigfd, &ev) < 0) {
+		util_err("epoll_ctl() failed: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < r->nprocs; i++) {
+		ev.data.u64 = RUN_TAG(RUN_TAG_PROC, i);
+		if (epoll_ctl(r->ep, EPOLL_CTL_ADD, r->procs[i].from_fd, &ev) < 0) {
+			util_err("epoll_ctl() failed: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* run_result - merge one child's RESULT into the report. */
+static int
+run_result(struct run *r, struct kid *kid, const char *p, size_t len)
+{
+	struct report *rep = r->rep;
+	struct ipc_result res;
+	size_t off = sizeof(res), used;
+	int64_t s;
+	uint32_t i;
+
+	if (len < sizeof(res))
+		return -1;
+	memcpy(&res, p, sizeof(res));
+	if (res.nspread != rep->nspreads ||
+	    len - off < (size_t)res.nspread * sizeof(int64_t))
+		return -1;
+	for (i = 0; i < res.nspread; i++) {
+		memcpy(&s, p + off + (size_t)i * sizeof(s), sizeof(s));
+		if (s > rep->spreads[i])
+			rep->spreads[i] = s;
+	}
+	off += (size_t)res.nspread * sizeof(int64_t);
+	if ((used = hist_unpack(&rep->wall, p + off, len - off)) == 0)
+		return -1;
+	off += used;
+	if (hist_unpack(&rep->mono, p + off, len - off) == 0)
+		return -1;
+	rep->good += res.good;
+	rep->corrupt += res.corrupt;
+	rep->dup += res.dup;
+	rep->unexpected += res.unexpected;
+	rep->connected += res.connected;
+	rep->failed += res.failed;
+	rep->closed += res.closed;
+	if (res.last_recv_ns > r->last_recv)
+		r->last_recv = res.last_recv_ns;
+	if (rep->first_err[0] == '\0')
+		memcpy(rep->first_err, res.first_err, sizeof(rep->first_err));
+	rep->first_err[sizeof(rep->first_err) - 1] = '\0';
+	kid->result = 1;
+	return 0;
+}
+
+/* run_record - one record from child I. */
+static void
+run_record(struct run *r, unsigned i, uint32_t type, const char *p, size_t len)
+{
+	struct kid *kid = i >= r->nwriters ? &r->kids[i - r->nwriters] : NULL;
+	struct ipc_ready ready;
+	char text[IPC_ERRLEN + 1];
+
+	if (type == IPC_ERROR) {
+		snprintf(text, sizeof(text), "%.*s", (int)len, p);
+		run_fatal(r, text);
+		return;
+	}
+	if (kid == NULL)
+		return;
+	if (type == IPC_READY && len == sizeof(ready)) {
+		memcpy(&ready, p, sizeof(ready));
+		kid->ready = 1;
+		kid->setup_end_ns = ready.setup_end_ns;
+		kid->connected = ready.connected;
+		memcpy(kid->first_err, ready.first_err, sizeof(kid->first_err));
+		kid->first_err[sizeof(kid->first_err) - 1] = '\0';
+	} else if (type == IPC_DONE && len == sizeof(uint32_t)) {
+		memcpy(&kid->done, p, sizeof(uint32_t));
+	} else if (type == IPC_FINISHED) {
+		kid->finished = 1;
+	} else if (type == IPC_RESULT) {
+		if (run_result(r, kid, p, len) < 0)
+			run_fatal(r, "a client child sent a malformed result");
+	}
+}
+
+/* run_proc_readable - drain child I's pipe. */
+static void
+run_proc_readable(struct run *r, unsigned i)
+{
+	struct proc *p = &r->procs[i];
+	const char *rec;
+	uint32_t type;
+	size_t len;
+	long n;
+
+	while ((n = ipc_fill(p->from_fd, &p->in)) > 0)
+		while (ipc_next(&p->in, &type, &rec, &len))
+			run_record(r, i, type, rec, len);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	p->eof = 1;
+	epoll_ctl(r->ep, EPOLL_CTL_DEL, p->from_fd, NULL);
+	if (i < r->nwriters)
+		run_fatal(r, "a floor writer ended before the run did");
+	else if (!r->kids[i - r->nwriters].result)
+		run_fatal(r, "a client child ended without a result");
+}
+
+/* run_signal - ^C or TERM: stop publishing and report what we have. */
+static void
+run_signal(struct run *r)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (!r->stopping)
+			util_err("signal %u: stopping the run", si.ssi_signo);
+		r->stopping = 1;
+	}
+}
+
+/* run_poll - one epoll_wait, at most until UNTIL_NS; handles what comes. */
+static void
+run_poll(struct run *r, int64_t until_ns)
+{
+	struct epoll_event ev[RUN_EVENTS];
+	uint64_t kind;
+	uint32_t idx;
+	int n, k;
+
+	n = epoll_wait(r->ep, ev, RUN_EVENTS, util_ms_until(until_ns, 1000));
+	if (n < 0 && errno != EINTR) {
+		run_fatal(r, "epoll_wait() failed");
+		return;
+	}
+	for (k = 0; k < n; k++) {
+		kind = ev[k].data.u64 >> 32;
+		idx = (uint32_t)ev[k].data.u64;
+		if (kind == RUN_TAG_PROC)
+			run_proc_readable(r, idx);
+		else if (kind == RUN_TAG_SIG)
+			run_signal(r);
+		else if (kind == RUN_TAG_PUB)
+			publish_readable(&r->pub, idx);
+	}
+	if (util_mono_ns() >= r->deadline)
+		r->stopping = 1;
+}
+
+/* run_wait - serve events until DONE(r), UNTIL_NS, or the run stops. */
+static void
+run_wait(struct run *r, int64_t until_ns, int (*done)(const struct run *))
+{
+	if (until_ns > r->deadline)
+		until_ns = r->deadline;
+	while (!r->stopping && !(done != NULL && done(r)) &&
+	    util_mono_ns() < until_ns)
+		run_poll(r, until_ns);
+}
+
+static int
+run_all_ready(const struct run *r)
+{
+	unsigned k;
+
+	for (k = 0; k < r->nkids; k++)
+		if (!r->kids[k].ready && !r->procs[r->nwriters + k].eof)
+			return 0;
+	return 1;
+}
+
+static int
+run_all_done(const struct run *r)
+{
+	unsigned k;
+
+	for (k = 0; k < r->nkids; k++)
+		if (r->kids[k].done < r->want && !r->kids[k].finished &&
+		    !r->procs[r->nwriters + k].eof)
+			return 0;
+	return 1;
+}
+
+static int
+run_all_finished(const struct run *r)
+{
+	unsigned k;
+
+	for (k = 0; k < r->nkids; k++)
+		if (!r->kids[k].finished && !r->procs[r->nwriters + k].eof)
+			return 0;
+	/* persistent publishers with --ack: every publish answered too */
+	if (r->o->persistent && r->o->ack && !r->o->floor &&
+	    r->pub.acks + r->pub.refused < r->pub.sent)
+		return 0;
+	return 1;
+}
+
+/* run_setup_done - the set-up barrier: how long it took, whether anyone made it. */
+static int
+run_setup_done(struct run *r)
+{
+	int64_t end = 0;
+	uint64_t connected = 0;
+	const char *err = "set-up did not finish before the timeout";
+	unsigned k;
+
+	for (k = 0; k < r->nkids; k++) {
+		if (r->kids[k].setup_end_ns > end)
+			end = r->kids[k].setup_end_ns;
+		connected += r->kids[k].connected;
+		if (r->kids[k].first_err[0] != '\0')
+			err = r->kids[k].first_err;
+	}
+	if (!run_all_ready(r) || end == 0)
+		end = util_mono_ns();
+	r->rep->setup_ns = end - r->t0;
+	if (connected > 0 || r->fatal)
+		return 0;
+	if (r->o->floor)
+		util_err("no client could connect to the floor writers: %s", err);
+	else
+		util_err("could not connect to %s port %u: %s", r->o->host_name,
+		    r->o->port, err);
+	return -1;
+}
+
+/* run_publish - publish message SEQ by whichever way this run uses. */
+static void
+run_publish(struct run *r, uint32_t seq)
+{
+	int64_t send_ns = 0;
+	int rc;
+
+	if (r->o->floor) {
+		rc = floor_publish(&r->spec, r->fbuf, r->wfds, r->nwriters, seq,
+		    &send_ns);
+		if (rc < 0)
+			run_fatal(r, "handing a frame to the floor writers failed");
+	} else {
+		rc = publish_send(&r->pub, seq, &send_ns);
+	}
+	if (rc < 0) {
+		r->failed++;
+		r->last_send = util_mono_ns();
+		return;
+	}
+	if (r->sent++ == 0)
+		r->first_send = send_ns;
+	r->last_send = send_ns;
+}
+
+/* run_lockstep - each message once the previous one reached everyone. */
+static void
+run_lockstep(struct run *r)
+{
+	uint32_t seq;
+
+	for (seq = 0; seq < r->o->planned && !r->stopping; seq++) {
+		if (seq > 0)
+			run_wait(r, util_mono_ns() + (int64_t)(r->o->gap_ms * 1e6), NULL);
+		if (r->stopping)
+			break;
+		run_publish(r, seq);
+		r->want = seq + 1;
+		run_wait(r, util_mono_ns() + (int64_t)(r->o->wait_s * 1e9),
+		    run_all_done);
+	}
+}
+
+/* run_rate - message k at start + k/R; late ones go out at once. */
+static void
+run_rate(struct run *r)
+{
+	int64_t start = util_mono_ns(), due;
+	uint32_t seq;
+
+	for (seq = 0; seq < r->o->planned && !r->stopping; seq++) {
+		due = start + (int64_t)((double)seq * 1e9 / r->o->rate);
+		run_wait(r, due, NULL);
+		if (r->stopping)
+			break;
+		run_publish(r, seq);
+	}
+}
+
+/* run_collect - STOP every client child and merge the results they send. */
+static void
+run_collect(struct run *r)
+{
+	int64_t until = util_mono_ns() + RUN_COLLECT_NS;
+	unsigned k, missing;
+
+	for (k = 0; k < r->nkids; k++)
+		if (!r->procs[r->nwriters + k].eof)
+			ipc_send(r->procs[r->nwriters + k].to_fd, IPC_STOP, NULL, 0);
+	for (;;) {
+		missing = 0;
+		for (k = 0; k < r->nkids; k++)
+			missing += !r->kids[k].result && !r->procs[r->nwriters + k].eof;
+		if (missing == 0 || util_mono_ns() >= until)
+			break;
+		run_poll(r, until);
+	}
+	if (missing > 0)
+		run_fatal(r, "client children did not send their results in time");
+	for (k = 0; k < r->nwriters; k++)
+		ipc_send(r->procs[k].to_fd, IPC_STOP, NULL, 0);
+}
+
+/* run_reap - reap every child; say how any of them ended badly. */
+static void
+run_reap(struct run *r)
+{
+	char how[64];
+	unsigned i;
+
+	spawn_reap(r->procs, r->nprocs, util_mono_ns() + RUN_REAP_NS);
+	for (i = 0; i < r->nprocs; i++) {
+		if (r->procs[i].status == 0)
+			continue;
+		spawn_describe(r->procs[i].status, how, sizeof(how));
+		util_err("%s %u %s", i < r->nwriters ? "floor writer" : "client child",
+		    i < r->nwriters ? i : i - r->nwriters, how);
+		r->fatal = 1;
+	}
+}
+
+/* run_figures - the report's totals once every result is in. */
+static void
+run_figures(struct run *r)
+{
+	struct report *rep = r->rep;
+	unsigned i;
+
+	rep->expected = (uint64_t)r->o->clients * r->o->planned;
+	rep->bad = rep->expected - rep->good;
+	rep->published = r->sent;
+	rep->pub_failed = r->failed;
+	rep->acks = r->pub.acks;
+	rep->refused = r->pub.refused;
+	memcpy(rep->pub_err, r->pub.first_err, sizeof(rep->pub_err));
+	if (r->sent > 0 && r->last_recv > r->first_send)
+		rep->run_ns = r->last_recv - r->first_send;
+	rep->spread_ns = (int64_t)rep->mono.max * 1000;
+	for (i = 0; i < rep->nspreads; i++) {
+		if (rep->spreads[i] == 0)
+			rep->spreads[i] = -1;
+		else if (rep->spreads[i] > rep->spread_ns)
+			rep->spread_ns = rep->spreads[i];
+	}
+	if (r->fatal)
+		rep->setup_error = 1;
+}
+
+/* run_init - allocate the tables; -1 if memory runs out. */
+static int
+run_init(struct run *r, const struct bots_opts *o, struct report *rep)
+{
+	unsigned i;
+
+	memset(r, 0, sizeof(*r));
+	r->o = o;
+	r->rep = rep;
+	r->ep = r->sigfd = -1;
+	r->nwriters = o->floor ? o->writers : 0;
+	r->nkids = (o->clients + o->per_child - 1) / o->per_child;
+	r->tgt.addr = o->host;
+	r->tgt.ports[0] = o->port;
+	r->tgt.nports = 1;
+	msg_spec_init(&r->spec, o);
+	r->procs = calloc(r->nwriters + r->nkids, sizeof(*r->procs));
+	r->kids = calloc(r->nkids, sizeof(*r->kids));
+	r->plans = calloc(r->nkids, sizeof(*r->plans));
+	r->lfds = calloc(r->nwriters + 1, sizeof(*r->lfds));
+	r->wfds = calloc(r->nwriters + 1, sizeof(*r->wfds));
+	r->fbuf = malloc(2 * msg_cap(&r->spec));
+	if (publish_init(&r->pub, o) < 0 || r->procs == NULL || r->kids == NULL ||
+	    r->plans == NULL || r->lfds == NULL || r->wfds == NULL ||
+	    r->fbuf == NULL)
+		return -1;
+	for (i = 0; i < r->nwriters; i++)
+		r->lfds[i] = -1;
+	if (o->rate == 0) {
+		rep->nspreads = o->planned;
+		rep->spreads = calloc(o->planned, sizeof(*rep->spreads));
+		if (rep->spreads == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* run_free - kill whatever still runs and release everything. */
+static void
+run_free(struct run *r)
+{
+	unsigned i;
+
+	spawn_kill(r->procs, r->nprocs);
+	for (i = 0; i < r->nprocs; i++) {
+		spawn_close(&r->procs[i]);
+		ipc_free(&r->procs[i].in);
+	}
+	for (i = 0; r->lfds != NULL && i < r->nwriters; i++)
+		if (r->lfds[i] >= 0)
+			close(r->lfds[i]);
+	if (r->ep >= 0)
+		close(r->ep);
+	if (r->sigfd >= 0)
+		close(r->sigfd);
+	publish_free(&r->pub);
+	free(r->procs);
+	free(r->kids);
+	free(r->plans);
+	free(r->lfds);
+	free(r->wfds);
+	free(r->fbuf);
+}
+
+/* run_phases - spawn, set up, publish, wait; -1 if it never got going. */
+static int
+run_phases(struct run *r)
+{
+	if ((r->o->floor && run_spawn_writers(r) < 0) || run_spawn_kids(r) < 0 ||
+	    run_watch(r) < 0)
+		return -1;
+	run_wait(r, r->deadline, run_all_ready);
+	if (run_setup_done(r) < 0)
+		return -1;
+	if (r->stopping)
+		return 0;
+	if (r->o->persistent && !r->o->floor &&
+	    publish_open(&r->pub, r->ep, RUN_TAG(RUN_TAG_PUB, 0)) < 0) {
+		util_err("could not open a persistent publisher to %s port %u: %s",
+		    r->o->host_name, r->o->port, r->pub.first_err);
+		return -1;
+	}
+	if (r->o->rate > 0)
+		run_rate(r);
+	else
+		run_lockstep(r);
+	run_wait(r, r->last_send + (int64_t)(r->o->wait_s * 1e9), run_all_finished);
+	return 0;
+}
+
+void
+run_main(const struct bots_opts *o, struct report *rep)
+{
+	struct run r;
+	sigset_t set;
+
+	/* signals wait for the signalfd; children unblock them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (run_init(&r, o, rep) < 0) {
+		util_err("out of memory");
+		rep->setup_error = 1;
+		run_free(&r);
+		return;
+	}
+	r.t0 = util_mono_ns();
+	r.deadline = r.t0 + (int64_t)(o->timeout_s * 1e9);
+	if (run_phases(&r) < 0)
+		rep->setup_error = 1;
+	if (r.ep >= 0) {
+		run_collect(&r);
+		run_reap(&r);
+	}
+	run_figures(&r);
+	if (rep->setup_error == 0 && r.fatal)
+		rep->setup_error = 1;
+	run_free(&r);
+}

@@ -1,0 +1,44 @@
+/*
+ * bots/spawn.h - creating, stopping and reaping janus-bots' child processes.
+ *
+ * Owns: the process table entries (pid and the two pipe ends the parent
+ * keeps), fork with PR_SET_PDEATHSIG so that no child outlives the parent,
+ * and stopping every child by PID on any exit path.
+ * Must not read or write records: bots/ipc.c frames them, bots/run.c reads.
+ */
+#ifndef JANUS_BOTS_SPAWN_H
+#define JANUS_BOTS_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "bots/ipc.h"
+
+struct proc {
+	pid_t pid;          /* 0 once reaped (or never started) */
+	int to_fd;          /* parent writes commands here (blocking) */
+	int from_fd;        /* parent reads records here (non-blocking) */
+	int status;         /* wait status after reaping */
+	int eof;            /* from_fd reached end of file */
+	struct ipc_in in;
+};
+
+/* A child's work: returns its exit status. */
+typedef int (*spawn_body)(void *arg, int in_fd, int out_fd);
+
+/*
+ * spawn_proc - fork PS[I] to run BODY(ARG). The child first closes the
+ * parent's ends of PS[0..I-1] and the NCLOSE descriptors in CLOSE_IN_CHILD
+ * (-1 entries skipped). 0, or -1 with a message printed.
+ */
+int spawn_proc(struct proc *ps, unsigned i, spawn_body body, void *arg,
+    const int *close_in_child, unsigned nclose);
+/* spawn_reap - wait for every child until DEADLINE_NS, then SIGKILL the rest. */
+void spawn_reap(struct proc *ps, unsigned n, long long deadline_ns);
+/* spawn_kill - SIGKILL and reap every child still running (any exit path). */
+void spawn_kill(struct proc *ps, unsigned n);
+/* spawn_describe - "exited with status 2", "killed by signal 9", ... */
+void spawn_describe(int status, char *out, size_t len);
+void spawn_close(struct proc *p);
+
+#endif

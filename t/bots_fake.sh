@@ -1,0 +1,125 @@
+#!/bin/bash
+# t/bots_fake.sh - janus-bots against t/bots_fake, a server that can be told
+# to misbehave: the bots must pass a faithful server (exit 0, figures that
+# add up), catch each broken mode (bad or errors > 0, exit 1), and tell an
+# allowed reordering (across publishing connections) from a wrong one.
+. "${srcdir:-$(dirname "$0")/..}/t/lib.sh"
+
+FAKE=$(dirname "$JANUS_BOTS")/t/bots_fake
+N=300
+M=2
+
+[ -x "$JANUS_BOTS" ] || skip_all "janus-bots not built"
+[ -x "$FAKE" ] || skip_all "t/bots_fake not built"
+
+plan 42
+
+# fake_start MODE: start the fake on a port the kernel picks; sets FPORT, FPID.
+fake_start() {
+	local i
+	: > "$T_DIR/fake.port"
+	"$FAKE" -l 127.0.0.1 -p 0 --lifetime 120 "$@" > "$T_DIR/fake.port" \
+		2>> "$T_DIR/fake.log" &
+	FPID=$!
+	track "$FPID"
+	for i in $(seq 1 100); do
+		[ -s "$T_DIR/fake.port" ] && break
+		sleep 0.05
+	done
+	FPORT=$(head -n 1 "$T_DIR/fake.port")
+	[ -n "$FPORT" ]
+}
+
+# bots ARGS...: janus-bots against the fake; output in $T_DIR/out, status in RC.
+bots() {
+	timeout 120 "$JANUS_BOTS" -H 127.0.0.1 -p "$FPORT" -n "$N" --per-child 100 \
+		--timeout 60 --wait 2 --json "$@" > "$T_DIR/out" 2> "$T_DIR/err"
+	RC=$?
+	[ -s "$T_DIR/err" ] && diag "janus-bots $* exited $RC:" "$(cat "$T_DIR/err")"
+}
+
+# jnum KEY: a top-level number from the JSON line.
+jnum() { sed -n 's/.*"'"$1"'":\([0-9.]*\).*/\1/p' "$T_DIR/out" | tail -n 1; }
+# jsum KEY: the sum of the counts of histogram KEY (hist or send_hist).
+jsum() {
+	sed -n 's/.*"'"$1"'":{[^}]*"counts":\[\([0-9,]*\)\].*/\1/p' "$T_DIR/out" |
+		tr ',' '\n' | awk '{ s += $1 } END { print s + 0 }'
+}
+
+fake_start --faithful
+ok $? "faithful fake server starts"
+bots -M "$M"
+is "$RC" 0 "faithful: exit status 0"
+head -n 1 "$T_DIR/out" | grep -Eq "^setup: [0-9.]+ ms, good: $((N * M)), bad: 0, run: [0-9.]+ ms$"
+ok $? "faithful: the report starts with the 2009 line"
+is "$(jnum good)" $((N * M)) "faithful: good = clients x messages"
+is "$(jnum bad)" 0 "faithful: bad = 0"
+is "$(jnum errors)" 0 "faithful: no errors"
+is "$(jnum expected)" $((N * M)) "faithful: expected = clients x messages"
+is "$(jnum published)" "$M" "faithful: every message published"
+is "$(jnum connected)" "$N" "faithful: every client connected"
+is "$(jsum hist)" $((N * M)) "faithful: histogram counts sum to clients x messages"
+is "$(jsum send_hist)" $((N * M)) "faithful: send-time histogram sums too"
+grep -q '^  q99.99:' "$T_DIR/out"
+ok $? "faithful: the percentile table is printed"
+
+bots -r 20 -d 1 --ack --publishers 2 -s 600
+is "$RC" 0 "persistent publishers with acks: exit status 0"
+is "$(jnum good)" $((N * 20)) "persistent: good = clients x rate x duration"
+is "$(jnum acks)" 20 "persistent: every publish acknowledged"
+is "$(jsum hist)" $((N * 20)) "persistent: histogram counts sum"
+
+bots -r 20 -d 1 --part1
+is "$RC" 0 "rate mode with the 2009 publish: exit status 0"
+is "$(jnum good)" $((N * 20)) "rate mode, 2009 publish: good adds up"
+stop_pid "$FPID"
+
+fake_start --drop-one
+ok $? "dropping fake server starts"
+bots -M "$M"
+is "$RC" 1 "drop-one: exit status 1"
+is "$(jnum bad)" "$M" "drop-one: the client that got nothing counts bad for each message"
+is "$(jnum good)" $((N * M - M)) "drop-one: everyone else is good"
+is "$(jsum hist)" $((N * M - M)) "drop-one: histogram holds only good deliveries"
+stop_pid "$FPID"
+
+fake_start --corrupt
+ok $? "corrupting fake server starts"
+bots -M "$M"
+is "$RC" 1 "corrupt: exit status 1"
+is "$(jnum corrupt)" "$M" "corrupt: each wrong object is caught"
+is "$(jnum bad)" "$M" "corrupt: and counts bad"
+stop_pid "$FPID"
+
+fake_start --duplicate
+ok $? "duplicating fake server starts"
+bots -M "$M"
+is "$RC" 1 "duplicate: exit status 1"
+is "$(jnum duplicate)" "$M" "duplicate: each second copy is caught"
+is "$(jnum good)" $((N * M)) "duplicate: the first copies are good"
+stop_pid "$FPID"
+
+fake_start --swap
+ok $? "swapping fake server starts"
+bots -r 20 -d 1 --part1
+is "$RC" 0 "swap, 2009 publish: separate connections may be reordered"
+is "$(jnum good)" $((N * 20)) "swap, 2009 publish: every delivery good"
+bots -r 20 -d 1 --publishers 2
+is "$RC" 0 "swap, two persistent publishers: each pair spans both, exit 0"
+bots -r 20 -d 1
+is "$RC" 1 "swap, one persistent publisher: out of order, exit status 1"
+is "$(jnum bad)" $((N * 10)) "swap, one publisher: each overtaken message counts bad"
+stop_pid "$FPID"
+
+# nothing listens on the port the fake had any more
+bots -M 1
+is "$RC" 2 "no server: exit status 2"
+grep -q "could not connect" "$T_DIR/err"
+ok $? "no server: says it could not connect"
+
+"$JANUS_BOTS" -n 0 > /dev/null 2>&1
+is $? 2 "usage error: exit status 2"
+"$JANUS_BOTS" -M 2 -r 10 > /dev/null 2>&1
+is $? 2 "-M with -r: exit status 2"
+"$JANUS_BOTS" --floor --persistent > /dev/null 2>&1
+is $? 2 "--floor with --persistent: exit status 2"

@@ -1,0 +1,51 @@
+#!/bin/bash
+# t/bots_floor.sh - janus-bots --floor: no server, the bots' own writers fan
+# out over loopback; the run must work and its figures add up.
+. "${srcdir:-$(dirname "$0")/..}/t/lib.sh"
+
+N=300
+M=2
+
+[ -x "$JANUS_BOTS" ] || skip_all "janus-bots not built"
+
+plan 16
+
+# bots ARGS...: a floor run; output in $T_DIR/out, status in RC.
+bots() {
+	timeout 120 "$JANUS_BOTS" --floor -n "$N" --timeout 60 --wait 5 --json "$@" \
+		> "$T_DIR/out" 2> "$T_DIR/err"
+	RC=$?
+	[ -s "$T_DIR/err" ] && diag "janus-bots --floor $* exited $RC:" "$(cat "$T_DIR/err")"
+}
+
+jnum() { sed -n 's/.*"'"$1"'":\([0-9.]*\).*/\1/p' "$T_DIR/out" | tail -n 1; }
+jsum() {
+	sed -n 's/.*"'"$1"'":{[^}]*"counts":\[\([0-9,]*\)\].*/\1/p' "$T_DIR/out" |
+		tr ',' '\n' | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# three client children and three writers, so merging is exercised
+bots -M "$M" --per-child 100 --writers 3
+is "$RC" 0 "floor: exit status 0"
+head -n 1 "$T_DIR/out" | grep -Eq "^setup: [0-9.]+ ms, good: $((N * M)), bad: 0, run: [0-9.]+ ms$"
+ok $? "floor: the report starts with the 2009 line"
+is "$(jnum good)" $((N * M)) "floor: good = clients x messages"
+is "$(jnum bad)" 0 "floor: bad = 0"
+is "$(jnum errors)" 0 "floor: no errors"
+is "$(jnum published)" "$M" "floor: every message published"
+is "$(jnum connected)" "$N" "floor: every client connected"
+is "$(jnum writers)" 3 "floor: three writers"
+is "$(jsum hist)" $((N * M)) "floor: histogram counts sum to clients x messages"
+is "$(jsum send_hist)" $((N * M)) "floor: send-time histogram sums too"
+grep -q '"spreads_ms":\[[0-9.]*,[0-9.]*\]' "$T_DIR/out"
+ok $? "floor: one spread per message"
+
+bots -r 20 -d 1 -s 2000
+is "$RC" 0 "floor rate mode: exit status 0"
+is "$(jnum good)" $((N * 20)) "floor rate mode: good = clients x rate x duration"
+is "$(jsum hist)" $((N * 20)) "floor rate mode: histogram counts sum"
+
+"$JANUS_BOTS" --floor -n 100 --writers 0 > /dev/null 2>&1
+is $? 2 "floor: --writers 0 is a usage error"
+"$JANUS_BOTS" --floor -n 100 --ack > /dev/null 2>&1
+is $? 2 "floor: --ack is a usage error"
