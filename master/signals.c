@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/sig.h"
 #include "master/master.h"
 
 static volatile sig_atomic_t signals_seen;
@@ -46,33 +47,12 @@ int
 signals_init(sigset_t *wait)
 {
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1 };
-	struct sigaction sa;
-	sigset_t block;
-	size_t i;
 
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) < 0) {
-		log_error("sigaction(SIGPIPE) failed: %s", strerror(errno));
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+		log_error("signal(SIGPIPE) failed: %s", strerror(errno));
 		return -1;
 	}
-	sa.sa_handler = signals_on;
-	sigemptyset(&block);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		sigaddset(&block, sigs[i]);
-		if (sigaction(sigs[i], &sa, NULL) < 0) {
-			log_error("sigaction(%d) failed: %s", sigs[i], strerror(errno));
-			return -1;
-		}
-	}
-	if (sigprocmask(SIG_BLOCK, &block, wait) < 0) {
-		log_error("sigprocmask() failed: %s", strerror(errno));
-		return -1;
-	}
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigdelset(wait, sigs[i]);
-	return 0;
+	return sig_catch(sigs, sizeof(sigs) / sizeof(sigs[0]), signals_on, wait);
 }
 
 /* signals_take - the signals seen since the last call; clears them first. */

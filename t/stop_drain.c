@@ -112,7 +112,7 @@ main(void)
 	sub = slow_subscriber(s.port);
 	publish_many(s.port);
 	kill(s.pid, SIGQUIT);
-	tap_ok(tsrv_log_wait(&s, "draining", 5000), "QUIT: the worker starts draining");
+	tap_ok(tsrv_log_wait(&s, "worker 0: notice: draining", 5000), "QUIT: the worker starts draining");
 	late = tc_open(s.port);
 	tap_ok(late == NULL, "QUIT: no new connections are accepted");
 	tc_close(late);

@@ -26,11 +26,13 @@
 #include "lib/clock.h"
 #include "lib/fault.h"
 #include "lib/log.h"
+#include "lib/sig.h"
 #include "worker/worker.h"
 
 #define WORKER_EVENTS 256
 #define WORKER_FD_RESERVE 16       /* descriptors kept for logs, epoll and the like */
 
+static const int worker_sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
 static volatile sig_atomic_t worker_quit, worker_drain, worker_reload;
 
 /* Tags for the two descriptors that are not connections. */
@@ -45,35 +47,6 @@ worker_on_signal(int sig)
 		worker_drain = 1;
 	else if (sig == SIGHUP)
 		worker_reload = 1;
-}
-
-/* worker_signals - install handlers; *wait gets the mask to use while waiting. */
-static int
-worker_signals(sigset_t *wait)
-{
-	static const int sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
-	struct sigaction sa;
-	sigset_t block;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&block);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		sigaddset(&block, sigs[i]);
-		if (sigaction(sigs[i], &sa, NULL) < 0) {
-			log_error("sigaction(%d) failed: %s", sigs[i], strerror(errno));
-			return -1;
-		}
-	}
-	if (sigprocmask(SIG_BLOCK, &block, wait) < 0) {
-		log_error("sigprocmask() failed: %s", strerror(errno));
-		return -1;
-	}
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigdelset(wait, sigs[i]);
-	return 0;
 }
 
 /* worker_max_conns - connections this worker may hold: the setting, within the descriptor limit. */
@@ -206,7 +179,8 @@ worker_setup(struct worker *w, sigset_t *wait)
 	}
 	w->me = shm_worker(w->shm, w->slot);
 	w->stats = &w->me->stats;
-	if (worker_signals(wait) < 0 || worker_alloc(w) < 0 || worker_epoll(w) < 0)
+	if (sig_catch(worker_sigs, sizeof(worker_sigs) / sizeof(worker_sigs[0]),
+	    worker_on_signal, wait) < 0 || worker_alloc(w) < 0 || worker_epoll(w) < 0)
 		return -1;
 	if (getrandom(w->token_key, sizeof(w->token_key), 0) != (ssize_t)sizeof(w->token_key)) {
 		log_error("getrandom() failed: %s", strerror(errno));
