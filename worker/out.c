@@ -20,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#include <linux/sockios.h>
 
 #include "lib/log.h"
 #include "proto/render.h"
@@ -299,16 +302,34 @@ out_send_batch(struct worker *w, struct conn *c, const struct out_batch *b)
 	return (uint32_t)whole == b->nrec ? 1 : 0;
 }
 
-/* out_slow_close - a client that cannot keep up and cannot be skipped. */
+/* out_room - whether the socket surely takes n more bytes now (never a partial frame). */
+static int
+out_room(int fd, size_t n)
+{
+	int queued, sndbuf;
+	socklen_t len = sizeof(sndbuf);
+
+	if (ioctl(fd, SIOCOUTQ, &queued) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) < 0)
+		return 0;
+	/* SO_SNDBUF counts kernel overhead too: keep a generous margin */
+	return sndbuf - queued > (int)n + 8192;
+}
+
+/*
+ * out_slow_close - a client that cannot keep up and cannot be skipped.
+ * A version 2 client is told why if the frame fits whole; a Part 1
+ * client never sees an error frame it did not ask for.
+ */
 static void
 out_slow_close(struct worker *w, struct conn *c, const char *why)
 {
 	char buf[256], reason[160];
 	long n;
 
-	if (c->part == NULL && c->nctl == 0) {
+	if ((c->flags & CONN_V2) && c->part == NULL && c->nctl == 0) {
 		n = render_error(buf, sizeof(buf), ERR_SLOW_CONSUMER, why);
-		if (n > 0 && write(c->fd, buf, (size_t)n) < 0)
+		if (n > 0 && out_room(c->fd, (size_t)n) && write(c->fd, buf, (size_t)n) < 0)
 			log_debug("write() of slow_consumer failed: %s", strerror(errno));
 	}
 	snprintf(reason, sizeof(reason), "slow consumer: %s", why);
