@@ -39,7 +39,7 @@ req_bad(struct request *r, const char *code, const char *fmt, ...)
 static void
 req_word(struct request *r, const char *f, size_t len)
 {
-	if (len == 0 || (len == 4 && (memcmp(f, "PING", 4) == 0 || memcmp(f, "PONG", 4) == 0)))
+	if (len == 4 && (memcmp(f, "PING", 4) == 0 || memcmp(f, "PONG", 4) == 0))
 		r->kind = REQ_IGNORE;
 	else if (len == 7 && memcmp(f, "PUBLISH", 7) == 0)
 		r->kind = REQ_PUBLISH_NEXT;
@@ -207,15 +207,17 @@ request_parse(struct request *r, const char *frame, size_t len,
 
 	memset(r, 0, sizeof(*r));
 	frame = req_skip_marker(frame, &len);
+	if (len == 0)
+		return;  /* only markers: ignored wherever they appear, also after PUBLISH */
 	if (after_publish) {
 		r->part1 = 1;
-		if (len == 0 || frame[0] != '{')
+		if (frame[0] != '{')
 			req_bad(r, ERR_BAD_JSON, "the frame after PUBLISH must be a JSON object");
 		else if (req_members(r, &m, frame, len) == 0)
 			req_publish(r, &m, frame, len, max_topic_len);
 		return;
 	}
-	if (len == 0 || frame[0] != '{') {
+	if (frame[0] != '{') {
 		req_word(r, frame, len);
 		return;
 	}

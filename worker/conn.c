@@ -35,6 +35,7 @@
 struct conn_in {
 	struct worker *w;
 	struct conn *c;
+	unsigned frames;           /* whole frames handled */
 };
 
 const char *
@@ -289,6 +290,7 @@ conn_frame(void *ctx, const char *frame, size_t len)
 
 	if (c->flags & CONN_CLOSING)
 		return -1;
+	in->frames++;
 	request_parse(&r, frame, len, (c->flags & CONN_AFTER_PUBLISH) != 0,
 	    w->conf.max_topic_len);
 	switch (r.kind) {
@@ -318,7 +320,7 @@ conn_frame(void *ctx, const char *frame, size_t len)
 static void
 conn_eof(struct worker *w, struct conn *c, const char *why)
 {
-	struct conn_in in = { w, c };
+	struct conn_in in = { w, c, 0 };
 
 	if ((c->flags & CONN_AFTER_PUBLISH) && framer_pending(&c->in) > 0 &&
 	    conn_frame(&in, c->in.part, c->in.len) < 0)
@@ -330,7 +332,7 @@ conn_eof(struct worker *w, struct conn *c, const char *why)
 static int
 conn_feed(struct worker *w, struct conn *c, size_t n)
 {
-	struct conn_in in = { w, c };
+	struct conn_in in = { w, c, 0 };
 	enum frame_result r;
 
 	r = framer_feed(&c->in, w->rbuf, n, w->conf.max_frame, conn_frame, &in);
@@ -345,7 +347,7 @@ conn_feed(struct worker *w, struct conn *c, size_t n)
 		conn_close(w, c, "out of memory for a frame");
 		return -1;
 	}
-	timer_frame(w, c);
+	timer_frame(w, c, in.frames > 0);
 	return 0;
 }
 

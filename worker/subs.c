@@ -54,7 +54,8 @@ subs_grow(struct conn *c, struct ltopic *lt)
 	struct conn **nc;
 	uint32_t cap;
 
-	if (c->nsubs == 0) {
+	if (c->nsubs == 0 && c->subs != &c->sub1) {
+		free(c->subs);
 		c->subs = &c->sub1;
 		c->subcap = 1;
 	} else if (c->nsubs == c->subcap) {

@@ -27,13 +27,16 @@ timer_sent(struct worker *w, struct conn *c)
 	list_append(&w->hb, &c->hb);
 }
 
-/* timer_frame - after a read: start or stop the clock on an unfinished frame. */
+/*
+ * timer_frame - after a read: the clock runs while a frame is unfinished,
+ * and starts again for each new frame (finished says one was completed).
+ */
 void
-timer_frame(struct worker *w, struct conn *c)
+timer_frame(struct worker *w, struct conn *c, int finished)
 {
-	if (framer_pending(&c->in) == 0) {
+	if (framer_pending(&c->in) == 0 || finished)
 		list_remove(&c->timeo);
-	} else if (!list_linked(&c->timeo)) {
+	if (framer_pending(&c->in) > 0 && !list_linked(&c->timeo)) {
 		c->in_since = w->now;
 		list_append(&w->timeo, &c->timeo);
 	}

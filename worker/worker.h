@@ -187,7 +187,7 @@ int publish_allowed(const struct worker *w, const struct conn *c);
 
 /* worker/timer.c: heartbeats and frame deadlines */
 void timer_sent(struct worker *w, struct conn *c);
-void timer_frame(struct worker *w, struct conn *c);
+void timer_frame(struct worker *w, struct conn *c, int finished);
 void timer_run(struct worker *w);
 int timer_next(const struct worker *w);
 
