@@ -1,8 +1,9 @@
 /*
  * master/cycle.c - the master's life: start, supervise, stop.
  *
- * Owns: the order of start-up (signals, pid file, -d, sockets, shared
- * memory, eventfds, workers, then "ready") and of shutdown, and the
+ * Owns: the order of start-up (signals, pid file, -d, bound sockets, the
+ * shared memory that makes the port ours, listening, eventfds, workers,
+ * then "ready") and of shutdown, and the
  * supervision loop. The loop sleeps in ppoll(2) with signals unblocked
  * only there, wakes for a signal or the next timer (a throttled respawn,
  * a stop deadline), and acts. Stopping: TERM/INT tell workers to stop
@@ -60,7 +61,8 @@ cycle_start(struct master *m, sigset_t *wait, char *err, size_t errlen)
 	    listen_open(m, err, errlen) < 0)
 		return -1;
 	rc = shm_create(&m->shm, &m->conf, err, errlen);
-	if (rc != SHM_OK || cycle_eventfds(m, err, errlen) < 0)
+	if (rc != SHM_OK || listen_start(m, err, errlen) < 0 ||
+	    cycle_eventfds(m, err, errlen) < 0)
 		return -1;
 	if (spawn_all(m) < 0) {
 		snprintf(err, errlen, "cannot start the workers");

@@ -79,6 +79,12 @@ listen_socket(const struct sockaddr_storage *ss, socklen_t len, int reuseport,
 	return fd;
 }
 
+/*
+ * listen_open - resolve the address, prove the port free, and bind one
+ * SO_REUSEPORT socket per slot. They do not listen yet (listen_start):
+ * until this master owns the port's shared memory, no connection may
+ * queue on them.
+ */
 int
 listen_open(struct master *m, char *err, size_t errlen)
 {
@@ -91,13 +97,30 @@ listen_open(struct master *m, char *err, size_t errlen)
 	if (fd < 0)
 		return -1;
 	close(fd);
-	for (i = 0; i < m->nslots; i++)
-		if (listen_slot(m, i, err, errlen) < 0)
+	for (i = 0; i < m->nslots; i++) {
+		m->slots[i].lfd = listen_socket(&m->addr, m->addrlen, 1, err, errlen);
+		if (m->slots[i].lfd < 0)
 			return -1;
+	}
 	return 0;
 }
 
-/* listen_slot - a new SO_REUSEPORT listening socket for one slot. */
+/* listen_start - start taking connections on every slot's socket. */
+int
+listen_start(struct master *m, char *err, size_t errlen)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++) {
+		if (listen(m->slots[i].lfd, (int)m->conf.listen_backlog) < 0) {
+			snprintf(err, errlen, "listen() failed: %s", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* listen_slot - a new listening socket for one slot, for a respawn. */
 int
 listen_slot(struct master *m, unsigned slot, char *err, size_t errlen)
 {

@@ -65,6 +65,7 @@ void config_reload(struct master *m);
 
 /* master/listen.c */
 int listen_open(struct master *m, char *err, size_t errlen);
+int listen_start(struct master *m, char *err, size_t errlen);
 int listen_slot(struct master *m, unsigned slot, char *err, size_t errlen);
 void listen_slot_close(struct master *m, unsigned slot);
 void listen_close(struct master *m);

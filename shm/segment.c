@@ -2,17 +2,18 @@
  * shm/segment.c - the POSIX shared-memory segment janusd's processes share.
  *
  * Owns: the segment's life. The master creates it before forking, so
- * workers inherit the mapping and never open it themselves; a stale
- * segment from a crashed run (its master gone) is replaced at start.
+ * workers inherit the mapping and never open it themselves. The segment
+ * is also the instance lock for its port (flock on it, inherited by the
+ * workers); a segment nobody holds, left by a crashed run, is reused.
  * Must not know about sockets or connections.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -76,25 +77,6 @@ shm_bind(struct shm *s, struct shm_header *h, size_t size)
 	topics_bind(&s->topics, h);
 }
 
-/* shm_pid_is_janusd - whether pid runs janusd (and not a reused pid). */
-static int
-shm_pid_is_janusd(int pid)
-{
-	char path[64], comm[32] = "";
-	FILE *f;
-
-	if (pid <= 0 || (kill(pid, 0) < 0 && errno != EPERM))
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return 1;  /* alive but unreadable: assume it is ours, never clobber */
-	if (fgets(comm, sizeof(comm), f) == NULL)
-		comm[0] = '\0';
-	fclose(f);
-	return strncmp(comm, "janusd", 6) == 0;
-}
-
 /* shm_owner - the master pid recorded in an existing segment, or 0. */
 static int
 shm_owner(const char *name)
@@ -118,31 +100,37 @@ shm_owner(const char *name)
 	return pid;
 }
 
-/* shm_open_new - create the name, replacing a stale segment. */
+/*
+ * shm_open_locked - open (or create) the name and take its lock. The lock
+ * is what says a janusd owns the port: it is held as long as the master or
+ * any of its workers lives, and released by the kernel however they die,
+ * so a segment nobody holds is stale and simply reused. Returns the
+ * descriptor, or a negative enum shm_result.
+ */
 static int
-shm_open_new(const char *name, char *err, size_t errlen)
+shm_open_locked(const char *name, char *err, size_t errlen)
 {
-	int fd, pid;
+	struct stat st;
+	int fd;
 
-	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-	if (fd >= 0 || errno != EEXIST)
-		goto out;
-	pid = shm_owner(name);
-	if (pid != getpid() && shm_pid_is_janusd(pid)) {
-		snprintf(err, errlen, "shared memory %s is in use by janusd pid %d", name, pid);
-		errno = EEXIST;
-		return SHM_IN_USE;
-	}
-	log_warn("removing stale shared memory %s (its master, pid %d, is gone)", name, pid);
-	if (shm_unlink(name) < 0 && errno != ENOENT) {
-		snprintf(err, errlen, "shm_unlink(%s) failed: %s", name, strerror(errno));
+	fd = shm_open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "shm_open(%s) failed: %s", name, strerror(errno));
 		return SHM_ERROR;
 	}
-	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-out:
-	if (fd < 0)
-		snprintf(err, errlen, "shm_open(%s) failed: %s", name, strerror(errno));
-	return fd < 0 ? SHM_ERROR : fd;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			snprintf(err, errlen, "shared memory %s is in use by janusd pid %d "
+			    "(another janusd uses the port)", name, shm_owner(name));
+		else
+			snprintf(err, errlen, "flock(%s) failed: %s", name, strerror(errno));
+		close(fd);
+		return errno == EWOULDBLOCK ? SHM_IN_USE : SHM_ERROR;
+	}
+	if (fstat(fd, &st) == 0 && st.st_size > 0)
+		log_warn("reusing stale shared memory %s (its master, pid %d, is gone)",
+		    name, shm_owner(name));
+	return fd;
 }
 
 /* shm_format - an empty segment: header, lock, ring and topics. */
@@ -184,13 +172,15 @@ shm_create(struct shm *s, const struct conf *c, char *err, size_t errlen)
 	int fd;
 
 	memset(s, 0, sizeof(*s));
+	s->fd = -1;
 	memset(&layout, 0, sizeof(layout));
 	shm_layout(&layout, c);
 	shm_name(s->name, sizeof(s->name), c->port);
-	fd = shm_open_new(s->name, err, errlen);
+	fd = shm_open_locked(s->name, err, errlen);
 	if (fd < 0)
 		return (enum shm_result)fd;
-	if (ftruncate(fd, (off_t)layout.size) < 0) {
+	/* truncating to 0 first zeroes whatever a stale segment held */
+	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)layout.size) < 0) {
 		snprintf(err, errlen, "ftruncate(%s, %llu) failed: %s", s->name,
 		    (unsigned long long)layout.size, strerror(errno));
 		goto fail;
@@ -200,7 +190,7 @@ shm_create(struct shm *s, const struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "mmap(%s) failed: %s", s->name, strerror(errno));
 		goto fail;
 	}
-	close(fd);
+	s->fd = fd;
 	memcpy(p, &layout, sizeof(layout));
 	shm_bind(s, p, layout.size);
 	if (shm_format(s, c) < 0) {
@@ -211,8 +201,8 @@ shm_create(struct shm *s, const struct conf *c, char *err, size_t errlen)
 	}
 	return SHM_OK;
 fail:
-	close(fd);
 	shm_unlink(s->name);
+	close(fd);
 	return SHM_ERROR;
 }
 
@@ -224,6 +214,7 @@ shm_attach(struct shm *s, unsigned port, char *err, size_t errlen)
 	int fd;
 
 	memset(s, 0, sizeof(*s));
+	s->fd = -1;
 	shm_name(s->name, sizeof(s->name), port);
 	fd = shm_open(s->name, O_RDONLY, 0);
 	if (fd < 0) {
@@ -258,6 +249,9 @@ shm_detach(struct shm *s)
 	if (s->hdr != NULL && munmap(s->hdr, s->size) < 0)
 		log_error("munmap(%s) failed: %s", s->name, strerror(errno));
 	s->hdr = NULL;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
 }
 
 void

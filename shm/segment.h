@@ -20,6 +20,7 @@
 struct shm {
 	struct shm_header *hdr;
 	size_t size;
+	int fd;            /* the creator's descriptor, holding the lock; -1 if attached */
 	char name[64];
 	struct ring ring;
 	struct topics topics;
@@ -35,8 +36,9 @@ enum shm_result {
 void shm_name(char *buf, size_t cap, unsigned port);
 
 /*
- * shm_create - create and format the segment for conf. A segment left by
- * a janusd that is gone is replaced; one of a live janusd is not.
+ * shm_create - create and format the segment for conf, and hold its lock.
+ * A segment left by a janusd that is gone is reused; one whose lock a live
+ * janusd holds is not (SHM_IN_USE).
  */
 enum shm_result shm_create(struct shm *s, const struct conf *c, char *err,
     size_t errlen);

@@ -26,8 +26,8 @@ JPID=$!
 track "$JPID"
 wait_port "$JPORT" 10
 ok $? "starts over a stale segment"
-grep -q "removing stale shared memory /janusd.$JPORT" "$T_DIR/janusd.log"
-ok $? "and says it replaced it"
+grep -q "reusing stale shared memory /janusd.$JPORT" "$T_DIR/janusd.log"
+ok $? "and says it reused it"
 janusd_stop
 [ ! -e "/dev/shm/janusd.$JPORT" ]
 ok $? "no segment left after a clean stop"
