@@ -6,8 +6,8 @@
 
 plan 7
 pidfile="$T_DIR/janusd.pid"
-port=$((10000 + RANDOM % 20000))
-while ! port_free "$port"; do port=$((10000 + RANDOM % 20000)); done
+port=$(random_port)
+while ! port_free "$port"; do port=$(random_port); done
 JPORT=$port
 
 "$JANUSD" -d -P "$pidfile" -l 127.0.0.1 -p "$port" -w 1 2>"$T_DIR/janusd.log"

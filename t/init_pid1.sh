@@ -8,8 +8,8 @@
 unshare -fp --mount-proc true 2>/dev/null || skip_all "unshare --pid is not permitted here"
 plan 7
 
-port=$((10000 + RANDOM % 20000))
-while ! port_free "$port"; do port=$((10000 + RANDOM % 20000)); done
+port=$(random_port)
+while ! port_free "$port"; do port=$(random_port); done
 JPORT=$port
 unshare -fp --mount-proc --kill-child "$JANUSD" -w 2 -l 127.0.0.1 -p "$port" 2>"$T_DIR/janusd.log" &
 upid=$!

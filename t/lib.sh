@@ -79,6 +79,10 @@ t_cleanup() {
 trap t_cleanup EXIT
 trap 'exit 130' INT TERM
 
+# random_port: a port in 10000..29999 from the kernel's generator, so
+# tests started at the same moment do not agree on it.
+random_port() { echo $((10000 + $(od -An -N2 -tu2 /dev/urandom) % 20000)); }
+
 # port_free PORT: nothing listens on 127.0.0.1:PORT
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -99,13 +103,14 @@ wait_port() {
 janusd_start() {
 	local try port
 	for try in 1 2 3 4 5 6 7 8; do
-		port=$((10000 + RANDOM % 20000))
+		port=$(random_port)
 		port_free "$port" || continue
 		JPORT=$port
 		"$JANUSD" -l 127.0.0.1 -p "$port" "$@" 2>>"$T_DIR/janusd.log" &
 		JPID=$!
 		track "$JPID"
-		if wait_port "$port" 10; then
+		# a port that accepts may be another test's janusd: check whose it is
+		if wait_port "$port" 10 && "$JANUSD" -s -p "$port" | grep -q "\"master_pid\":$JPID,"; then
 			return 0
 		fi
 		wait "$JPID" 2>/dev/null

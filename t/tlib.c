@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -39,7 +40,7 @@ tlib_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void
+void
 tlib_sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -110,6 +111,17 @@ tlib_untrack(struct tsrv *s)
 			tlib_servers[i] = NULL;
 }
 
+/* tlib_random_port - from the kernel's generator: tests started together must not agree. */
+static unsigned
+tlib_random_port(void)
+{
+	unsigned r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = (unsigned)getpid() * 2654435761u ^ (unsigned)tlib_ms();
+	return 10000 + r % 20000;
+}
+
 /* tlib_port_free - nothing listens on 127.0.0.1:port right now. */
 static int
 tlib_port_free(unsigned port)
@@ -168,7 +180,20 @@ tlib_accepts(unsigned port)
 	return 1;
 }
 
-/* tsrv_try - one start on one port: 0 up, 1 port taken (retry), -1 failed. */
+/* tsrv_is_ours - whether the janusd serving the port is the one we started. */
+static int
+tsrv_is_ours(const struct tsrv *s)
+{
+	char buf[8192], want[48];
+
+	snprintf(want, sizeof(want), "\"master_pid\":%ld,", (long)s->pid);
+	return tsrv_stats(s, buf, sizeof(buf)) == 0 && strstr(buf, want) != NULL;
+}
+
+/*
+ * tsrv_try - one start on one port: 0 up, 1 port taken (retry), -1 failed.
+ * A port that accepts is not proof: another test's janusd may hold it.
+ */
 static int
 tsrv_try(struct tsrv *s, const char *const *args)
 {
@@ -180,7 +205,7 @@ tsrv_try(struct tsrv *s, const char *const *args)
 	if (s->pid == 0)
 		tlib_exec(s, args);
 	for (i = 0; i < 400; i++) {
-		if (tlib_accepts(s->port))
+		if (tlib_accepts(s->port) && tsrv_is_ours(s))
 			return 0;
 		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
 			s->pid = 0;
@@ -203,10 +228,9 @@ tsrv_start(struct tsrv *s, const char *const *args)
 		return -1;
 	snprintf(s->log, sizeof(s->log), "%s/janusd.log", s->dir);
 	tlib_track(s);
-	srand((unsigned)getpid() ^ (unsigned)tlib_ms());
 	for (attempt = 0; attempt < 10 && rc != 0; attempt++) {
 		do
-			s->port = 10000 + (unsigned)rand() % 20000;
+			s->port = tlib_random_port();
 		while (!tlib_port_free(s->port));
 		rc = tsrv_try(s, args);
 		if (rc < 0)
@@ -532,4 +556,41 @@ tc_strip_ts(char *f)
 		return -1;
 	memmove(f + 1, end + 2, strlen(end + 2) + 1);
 	return 0;
+}
+
+int
+tc_sendz(struct tc *c, const char *s)
+{
+	return tc_send(c, s, strlen(s) + 1);
+}
+
+struct tc *
+tc_open_greeted(unsigned port)
+{
+	struct tc *c = tc_open(port);
+
+	if (c == NULL || tc_greeting(c) < 0)
+		tap_bail("cannot open a greeted connection to port %u", port);
+	return c;
+}
+
+int
+tc_is_error(const char *f, const char *code)
+{
+	char head[64];
+	size_t n = strlen(f), h;
+
+	h = (size_t)snprintf(head, sizeof(head), "{\"error\":\"%s\",\"message\":\"", code);
+	return n > h + 2 && strncmp(f, head, h) == 0 && strcmp(f + n - 2, "\"}") == 0;
+}
+
+int
+tc_quiet(struct tc *c, int ms, const char *name)
+{
+	char f[4096];
+	long n = c != NULL ? tc_frame(c, f, sizeof(f), ms) : -2;
+
+	if (n >= 0)
+		tap_diag("  unexpected frame: '%s'", f);
+	return tap_ok(n == -1, "%s", name);
 }

@@ -89,7 +89,20 @@ int tc_publish1(unsigned port, const char *object);
 /* tc_strip_ts - remove the leading "timestamp":[..], member in place; -1 if absent. */
 int tc_strip_ts(char *frame);
 
-/* tlib_ms - a monotonic clock in ms. */
+/* tlib_ms - a monotonic clock in ms; tlib_sleep_ms - sleep that long. */
 uint64_t tlib_ms(void);
+void tlib_sleep_ms(int ms);
+
+/* tc_sendz - send a frame: the C string and its terminating \0. */
+int tc_sendz(struct tc *c, const char *s);
+
+/* tc_open_greeted - a connection whose greeting was read; bails out if that fails. */
+struct tc *tc_open_greeted(unsigned port);
+
+/* tc_is_error - whether frame is {"error":"CODE","message":"..."} with this code. */
+int tc_is_error(const char *frame, const char *code);
+
+/* tc_quiet - TAP check that no frame arrives on c within ms (c NULL fails). */
+int tc_quiet(struct tc *c, int ms, const char *name);
 
 #endif
