@@ -106,10 +106,14 @@ ring_repair_locked(struct ring *r)
 	struct shm_ring_slot *s = &r->slots[seq & r->mask];
 	uint64_t off;
 
-	if (atomic_load_explicit(&s->seq, memory_order_relaxed) != seq) {
-		atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
+	/*
+	 * Anything short of a slot carrying seq is harmless as it is: a commit
+	 * stores seq 0 before it changes a field, and the space a reserve took
+	 * was given up before it was written. The slot may also still hold the
+	 * oldest record, which must stay readable.
+	 */
+	if (atomic_load_explicit(&s->seq, memory_order_relaxed) != seq)
 		return 0;
-	}
 	/* seq is stored after every other field: the record is whole */
 	off = atomic_load_explicit(&s->off, memory_order_relaxed);
 	atomic_store_explicit(&r->ctl->next_off,
@@ -123,7 +127,7 @@ ring_get(const struct ring *r, uint64_t seq, struct ring_rec *rec)
 {
 	const struct shm_ring_slot *s = &r->slots[seq & r->mask];
 
-	if (atomic_load_explicit(&s->seq, memory_order_acquire) != seq)
+	if (seq == 0 || atomic_load_explicit(&s->seq, memory_order_acquire) != seq)
 		return -1;
 	rec->off = atomic_load_explicit(&s->off, memory_order_relaxed);
 	rec->len = atomic_load_explicit(&s->len, memory_order_relaxed);

@@ -56,9 +56,10 @@ uint64_t ring_commit_locked(struct ring *r, uint32_t len, uint32_t topic,
     uint32_t pfx);
 
 /*
- * ring_repair_locked - after a writer died holding the lock: finish its
- * record if it was whole (its slot carries the next sequence number),
- * else discard it. Returns 1 if a record was rolled forward, 0 otherwise.
+ * ring_repair_locked - after a writer died holding the lock: keep its
+ * record if it was whole (its slot carries the next sequence number);
+ * anything unfinished was never visible and is simply written over.
+ * Returns 1 if a record was rolled forward, 0 otherwise.
  */
 int ring_repair_locked(struct ring *r);
 

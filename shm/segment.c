@@ -276,8 +276,9 @@ shm_lock(struct shm *s)
 		rolled = ring_repair_locked(&s->ring);
 		freed = topics_repair_locked(&s->topics);
 		lock_mark_consistent(&s->hdr->lock);
-		log_warn("shared lock: its holder died; ring %s, %u half-made topic%s given back",
-		    rolled ? "kept its last whole record" : "dropped a half-written record",
+		log_warn("shared lock: its holder died; %s, %u half-made topic%s given back",
+		    rolled ? "its last record was whole and is kept" :
+		    "a record it left unfinished, if any, is discarded",
 		    freed, freed == 1 ? "" : "s");
 		return 0;
 	default:
