@@ -198,7 +198,7 @@ main(void)
 		}
 	}
 	tap_is_int(other, NOTHER, "interleaved messages on a second topic");
-	tc_send(pub, "{\"action\":\"publish\",\"topic\":\"order-end\",\"ack\":true}", 53);
+	tc_sendz(pub, "{\"action\":\"publish\",\"topic\":\"order-end\",\"ack\":true}");
 	n = (size_t)tc_frame(pub, f, sizeof(f), WAIT_MS);
 	tap_ok(strncmp(f, "{\"published\":{\"seq\":", 20) == 0,
 	    "the publisher's only reply is to the one publish that asked (got '%s')", f);

@@ -1,0 +1,15 @@
+/*
+ * t/tseg.h - a real shared segment for the shm unit tests, always removed.
+ */
+#ifndef JANUSD_T_TSEG_H
+#define JANUSD_T_TSEG_H
+
+#include "shm/segment.h"
+
+/* The test's segment, valid after seg_create. */
+extern struct shm seg;
+
+/* seg_create - create it (bails out on failure) and arm a 30 s alarm. */
+void seg_create(void);
+
+#endif
