@@ -49,6 +49,7 @@ config_reload(struct master *m)
 	m->conf = next;
 	log_set_level((enum log_level)m->conf.log_level);
 	shm_conf_store(&m->shm, &m->conf);
+	listen_retune(m);
 	spawn_signal_all(m, SIGHUP);
 	log_notice("reloaded the configuration");
 	notify_send("READY=1\nSTATUS=serving on port %u with %u workers", m->conf.port, m->nslots);

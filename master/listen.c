@@ -6,6 +6,10 @@
  * connections queued on it) outlives the workers that serve it. A plain
  * bind first proves that no other program, janusd included, holds the
  * port: SO_REUSEPORT alone would happily share it with another instance.
+ * Client socket options (no Nagle, keepalive) are set here, on the
+ * listening sockets: accepted sockets inherit them, which saves every
+ * accept five system calls, and a reload applies new values to every
+ * connection accepted after it.
  * A slot whose worker crash-loops gives its socket up while it waits
  * (listen_slot_close): otherwise the kernel would keep routing a share of
  * new connections to a queue nobody serves. It gets a new one when the
@@ -17,6 +21,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -85,6 +90,38 @@ listen_socket(const struct sockaddr_storage *ss, socklen_t len, int reuseport,
  * until this master owns the port's shared memory, no connection may
  * queue on them.
  */
+/*
+ * listen_tune - what accepted sockets inherit: TCP_NODELAY (Nagle put a
+ * 40 ms floor under the original's latency) and keepalive, which finds
+ * dead Part 1 peers.
+ */
+static int
+listen_tune(const struct conf *c, int fd)
+{
+	int one = 1, zero = 0, idle = (int)c->tcp_keepalive_s, intvl = idle / 4 > 0 ? idle / 4 : 1, cnt = 4;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, idle ? &one : &zero, sizeof(one)) < 0 ||
+	    (idle && (setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) < 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) < 0))) {
+		log_error("setsockopt() on a listening socket failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* listen_retune - after a reload: new keepalive settings for new connections. */
+void
+listen_retune(struct master *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].lfd >= 0)
+			listen_tune(&m->conf, m->slots[i].lfd);
+}
+
 int
 listen_open(struct master *m, char *err, size_t errlen)
 {
@@ -99,8 +136,10 @@ listen_open(struct master *m, char *err, size_t errlen)
 	close(fd);
 	for (i = 0; i < m->nslots; i++) {
 		m->slots[i].lfd = listen_socket(&m->addr, m->addrlen, 1, err, errlen);
-		if (m->slots[i].lfd < 0)
+		if (m->slots[i].lfd < 0 || listen_tune(&m->conf, m->slots[i].lfd) < 0) {
+			snprintf(err, errlen, "cannot set up the listening sockets");
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -128,7 +167,7 @@ listen_slot(struct master *m, unsigned slot, char *err, size_t errlen)
 
 	if (fd < 0)
 		return -1;
-	if (listen(fd, (int)m->conf.listen_backlog) < 0) {
+	if (listen_tune(&m->conf, fd) < 0 || listen(fd, (int)m->conf.listen_backlog) < 0) {
 		snprintf(err, errlen, "listen() failed: %s", strerror(errno));
 		close(fd);
 		return -1;

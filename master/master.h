@@ -67,6 +67,7 @@ void config_reload(struct master *m);
 int listen_open(struct master *m, char *err, size_t errlen);
 int listen_start(struct master *m, char *err, size_t errlen);
 int listen_slot(struct master *m, unsigned slot, char *err, size_t errlen);
+void listen_retune(struct master *m);
 void listen_slot_close(struct master *m, unsigned slot);
 void listen_close(struct master *m);
 

@@ -14,7 +14,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,24 +81,6 @@ conn_peer(struct conn *c, const struct sockaddr_storage *ss)
 	}
 }
 
-/* conn_sockopts - no Nagle (it put a 40 ms floor under the original's latency), keepalive. */
-static void
-conn_sockopts(const struct worker *w, int fd)
-{
-	int one = 1, idle = (int)w->conf.tcp_keepalive_s, intvl, cnt = 4;
-
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
-		log_warn("setsockopt(TCP_NODELAY) failed: %s", strerror(errno));
-	if (idle == 0)
-		return;
-	intvl = idle / 4 > 0 ? idle / 4 : 1;
-	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)) < 0 ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) < 0)
-		log_warn("setsockopt(SO_KEEPALIVE) failed: %s", strerror(errno));
-}
-
 /* conn_token - 32 hex digits unique to the connection: a keyed counter. */
 static void
 conn_token(struct worker *w, char out[RENDER_TOKEN_LEN])
@@ -140,7 +121,7 @@ conn_refuse(struct worker *w, int fd)
 	if (n > 0 && write(fd, buf, (size_t)n) < 0)
 		log_debug("write() of a refusal failed: %s", strerror(errno));
 	close(fd);
-	atomic_fetch_add_explicit(&w->stats->refused, 1, memory_order_relaxed);
+	stat_add(&w->stats->refused, 1);
 }
 
 /* conn_open - set up a just-accepted connection and greet it. */
@@ -159,7 +140,6 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *ss)
 	c->last_rx = w->now;
 	conn_peer(c, ss);
 	conn_acl(w, c);
-	conn_sockopts(w, fd);
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 	ev.data.ptr = c;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -171,7 +151,7 @@ conn_open(struct worker *w, int fd, const struct sockaddr_storage *ss)
 	w->byfd[fd] = c;
 	w->nconns++;
 	atomic_store_explicit(&w->stats->conns, w->nconns, memory_order_relaxed);
-	atomic_fetch_add_explicit(&w->stats->accepted, 1, memory_order_relaxed);
+	stat_add(&w->stats->accepted, 1);
 	conn_greet(w, c);
 }
 
@@ -370,7 +350,7 @@ conn_readable(struct worker *w, struct conn *c, int hup)
 		n = read(c->fd, w->rbuf, WORKER_RBUF);
 		if (n > 0) {
 			c->last_rx = w->now;
-			atomic_fetch_add_explicit(&w->stats->bytes_in, (uint64_t)n, memory_order_relaxed);
+			stat_add(&w->stats->bytes_in, (uint64_t)n);
 			if (conn_feed(w, c, (size_t)n) < 0 || (n < WORKER_RBUF && !hup))
 				return;
 			budget--;

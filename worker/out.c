@@ -68,7 +68,7 @@ static ssize_t
 out_result(struct worker *w, struct conn *c, ssize_t n, size_t want)
 {
 	if (n >= 0) {
-		atomic_fetch_add_explicit(&w->stats->bytes_out, (uint64_t)n, memory_order_relaxed);
+		stat_add(&w->stats->bytes_out, (uint64_t)n);
 		if ((size_t)n < want)
 			c->flags |= CONN_BLOCKED;
 		return n;
@@ -101,7 +101,7 @@ out_queue(struct worker *w, struct conn *c, const char *p, size_t n)
 
 	if (c->nctl >= OUT_MAX_CTL) {
 		conn_close(w, c, "slow consumer: too many replies unread");
-		atomic_fetch_add_explicit(&w->stats->slow, 1, memory_order_relaxed);
+		stat_add(&w->stats->slow, 1);
 		return -1;
 	}
 	if (c->nctl == c->ctlcap) {
@@ -151,7 +151,7 @@ out_error(struct worker *w, struct conn *c, const char *code, const char *text)
 	char buf[320];
 	long n = render_error(buf, sizeof(buf), code, text);
 
-	atomic_fetch_add_explicit(&w->stats->errors, 1, memory_order_relaxed);
+	stat_add(&w->stats->errors, 1);
 	return n < 0 ? 0 : out_reply(w, c, buf, (size_t)n);
 }
 
@@ -296,7 +296,7 @@ out_send_batch(struct worker *w, struct conn *c, const struct out_batch *b)
 		return -1;
 	}
 	if (whole > 0) {
-		atomic_fetch_add_explicit(&w->stats->delivered, (uint64_t)whole, memory_order_relaxed);
+		stat_add(&w->stats->delivered, (uint64_t)whole);
 		timer_sent(w, c);
 	}
 	return (uint32_t)whole == b->nrec ? 1 : 0;
@@ -345,7 +345,7 @@ out_lost(struct worker *w, struct conn *c, const char *why)
 {
 	char name[64];
 
-	atomic_fetch_add_explicit(&w->stats->slow, 1, memory_order_relaxed);
+	stat_add(&w->stats->slow, 1);
 	if (!(c->flags & CONN_V2) || w->conf.slow_policy == SLOW_DISCONNECT) {
 		out_slow_close(w, c, why);
 		return -1;
@@ -391,7 +391,7 @@ out_flush_part(struct worker *w, struct conn *c)
 	free(c->part);
 	c->part = NULL;
 	c->part_len = c->part_off = 0;
-	atomic_fetch_add_explicit(&w->stats->delivered, 1, memory_order_relaxed);
+	stat_add(&w->stats->delivered, 1);
 	timer_sent(w, c);
 	return 1;
 }

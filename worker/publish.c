@@ -75,7 +75,7 @@ publish_message(struct worker *w, struct conn *c, const struct request *r)
 	shm_unlock(w->shm);
 	if (err != NULL)
 		return out_error(w, c, ERR_LIMIT, err);
-	atomic_fetch_add_explicit(&w->stats->published, 1, memory_order_relaxed);
+	stat_add(&w->stats->published, 1);
 	if (!r->ack)
 		return 0;
 	n = render_published(buf, sizeof(buf), seq);

@@ -111,7 +111,7 @@ subs_remove(struct worker *w, struct conn *c, uint32_t i)
 	c->subs[i] = c->subs[--c->nsubs];
 	if (c->gap_idx > c->nsubs)
 		c->gap_idx = c->nsubs;
-	atomic_fetch_sub_explicit(&w->stats->subs, 1, memory_order_relaxed);
+	stat_add(&w->stats->subs, (uint64_t)-1);
 }
 
 /* subs_reply_gap - the gap frame of a resume, before its replay. */
@@ -189,7 +189,7 @@ subs_add(struct worker *w, struct conn *c, const struct request *r, long id,
 	s->pos = lt->n;
 	s->after = head;
 	lt->subs[lt->n++] = c;
-	atomic_fetch_add_explicit(&w->stats->subs, 1, memory_order_relaxed);
+	stat_add(&w->stats->subs, 1);
 	return s;
 }
 

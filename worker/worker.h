@@ -146,6 +146,18 @@ struct worker {
 	struct ring_rec *curecs;
 };
 
+/*
+ * stat_add - bump one of this worker's shared counters. Each has a single
+ * writer, so a plain relaxed load and store is enough: no locked
+ * instruction on the fan-out path.
+ */
+static inline void
+stat_add(_Atomic uint64_t *counter, uint64_t n)
+{
+	atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
+	    memory_order_relaxed);
+}
+
 /* worker/worker.c */
 int worker_main(struct worker *w);
 
