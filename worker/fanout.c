@@ -170,6 +170,13 @@ fanout_wake(struct worker *w)
 	static const uint64_t one = 1;
 	unsigned i;
 
+	if (w->wake_mask == 0)
+		return;
+	/*
+	 * Pairs with the fence in worker_wake: our committed records are seen
+	 * by a worker that clears its flag, or we see the flag still set.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
 	for (i = 0; i < w->nworkers && w->wake_mask != 0; i++) {
 		if (!(w->wake_mask & (UINT64_C(1) << i)))
 			continue;
