@@ -701,25 +701,6 @@ kw_burst_verdict(void)
 	tap_is_int(greeted, KW_BURST, "every connection opened during the kill got its greeting");
 }
 
-/* kw_log_alerts - warning and error lines in the server's log other than the expected one. */
-static unsigned
-kw_log_alerts(const char *expected)
-{
-	char line[2048];
-	FILE *f = fopen(kw.srv.log, "r");
-	unsigned n = 0;
-
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-		if ((strstr(line, ": error: ") != NULL || strstr(line, ": warn: ") != NULL) &&
-		    strstr(line, expected) == NULL) {
-			n++;
-			tap_diag("log: %s", strtok(line, "\n"));
-		}
-	if (f != NULL)
-		fclose(f);
-	return n;
-}
-
 /* kw_master_verdict - the master's side: log lines, the slot's new pid, the other slots. */
 static void
 kw_master_verdict(void)
@@ -745,7 +726,7 @@ kw_master_verdict(void)
 	for (i = 0; i < KW_WORKERS; i++)
 		if (i != kw.victim)
 			others &= kw_stat_in(buf, i, "restarts") == 0;
-	tap_ok(others && kw_log_alerts(killed) == 0,
+	tap_ok(others && tsrv_log_alerts(&kw.srv, killed) == 0,
 	    "no other worker was restarted, and the log has no other warning or error");
 }
 

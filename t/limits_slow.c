@@ -62,22 +62,6 @@ msg_index(const char *f)
 	return strcmp(p + DATA, "\"}") == 0 ? (int)i : -1;
 }
 
-/* strip_seq - take "seq":N, off a version 2 message; N or -1. */
-static long long
-strip_seq(char *f)
-{
-	char *end;
-	long long seq;
-
-	if (strncmp(f, "{\"seq\":", 7) != 0)
-		return -1;
-	seq = strtoll(f + 7, &end, 10);
-	if (*end != ',')
-		return -1;
-	memmove(f + 1, end + 1, strlen(end + 1) + 1);
-	return seq;
-}
-
 /* publish_all - NMSG messages of DATA bytes, reading `reader` between chunks so it keeps up. */
 static int
 publish_all(struct tc *pub, struct tc *reader, char *f, size_t cap)
@@ -177,7 +161,7 @@ test_skip(void)
 			continue;
 		}
 		tc_strip_ts(f);
-		seq = strip_seq(f);
+		seq = tc_strip_seq(f);
 		if (seq != next || msg_index(f) != seq - 1) {
 			if (dup_or_back++ < 3)
 				tap_diag("  seq %lld (expected %lld): '%.80s'", seq, next, f);
@@ -233,7 +217,7 @@ test_disconnect(void)
 			continue;
 		}
 		tc_strip_ts(f);
-		if (slow || strip_seq(f) != msgs + 1 || msg_index(f) != msgs)
+		if (slow || tc_strip_seq(f) != msgs + 1 || msg_index(f) != msgs)
 			bad++;
 		msgs++;
 	}

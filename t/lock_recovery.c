@@ -36,18 +36,6 @@
 static uint32_t rec_len[MAX_RECORDS + 1];
 static uint64_t rec_off[MAX_RECORDS + 1];
 
-/* record_fill - the bytes of record seq: its number, a pattern, a final \1. */
-static void
-record_fill(char *dst, uint64_t seq, uint32_t len)
-{
-	char head[24];
-	uint32_t i, n = (uint32_t)snprintf(head, sizeof(head), "#%llu:", (unsigned long long)seq);
-
-	for (i = 0; i + 1 < len; i++)
-		dst[i] = i < n ? head[i] : (char)('!' + (seq * 131 + i * 7) % 90);
-	dst[len - 1] = '\1';
-}
-
 /* record_ok - record seq reads back as published: place, length, bytes. */
 static int
 record_ok(uint64_t seq)
@@ -58,7 +46,7 @@ record_ok(uint64_t seq)
 	if (seq == 0 || seq > MAX_RECORDS || rec_len[seq] == 0 ||
 	    ring_get(&seg.ring, seq, &rec) < 0)
 		return 0;
-	record_fill(want, seq, rec_len[seq]);
+	seg_record_fill(want, seq, rec_len[seq]);
 	return rec.off == rec_off[seq] && rec.len == rec_len[seq] &&
 	    memcmp(rec.bytes, want, rec.len) == 0;
 }
@@ -81,7 +69,7 @@ commit_locked(uint32_t len)
 {
 	uint64_t seq = ring_head(&seg.ring) + 1;
 
-	record_fill(ring_reserve_locked(&seg.ring, len), seq, len);
+	seg_record_fill(ring_reserve_locked(&seg.ring, len), seq, len);
 	return ring_commit_locked(&seg.ring, len, (uint32_t)(seq % 16), 0);
 }
 
@@ -191,7 +179,7 @@ child_whole_slot(void)
 	uint64_t seq = ring_head(&seg.ring) + 1;
 	struct shm_ring_slot *s = &seg.ring.slots[seq & seg.ring.mask];
 
-	record_fill(ring_reserve_locked(&seg.ring, 60), seq, 60);
+	seg_record_fill(ring_reserve_locked(&seg.ring, 60), seq, 60);
 	/* ring_commit_locked's stores up to its slot's seq, the last one first */
 	atomic_store(&s->seq, 0);
 	atomic_store(&s->off, seg.ring.reserved);

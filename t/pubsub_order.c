@@ -64,22 +64,6 @@ ts_split(char *f, char *ts, size_t cap)
 	return tc_strip_ts(f);
 }
 
-/* seq_split - for version 2: take "seq":N, off the front of f (after the timestamp). */
-static long long
-seq_split(char *f)
-{
-	char *end;
-	long long seq;
-
-	if (strncmp(f, "{\"seq\":", 7) != 0)
-		return -1;
-	seq = strtoll(f + 7, &end, 10);
-	if (*end != ',')
-		return -1;
-	memmove(f + 1, end + 1, strlen(end + 1) + 1);
-	return seq;
-}
-
 struct sub {
 	struct tc *c;
 	const char *name;
@@ -113,7 +97,7 @@ sub_check(struct sub *s, char (*ts)[64], int both)
 		tap_diag("  %s: no timestamp in '%s'", s->name, f);
 		return -1;
 	}
-	seq = s->v2 ? seq_split(f) : 0;
+	seq = s->v2 ? tc_strip_seq(f) : 0;
 	topic = strncmp(f, "{\"topic\":\"order\"", 16) == 0 ? 0 : 1;
 	if (s->v2 && topic == 0 && seq != order_seq(s, s->next[0])) {
 		tap_diag("  %s: message %d has seq %lld, expected %lld", s->name, s->next[0], seq,

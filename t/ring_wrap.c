@@ -108,25 +108,13 @@ struct model {
 
 static struct model model;
 
-/* record_fill - the bytes of record seq: its number, a pattern, a final \1. */
-static void
-record_fill(char *dst, uint64_t seq, uint32_t len)
-{
-	char head[24];
-	uint32_t i, n = (uint32_t)snprintf(head, sizeof(head), "#%llu:", (unsigned long long)seq);
-
-	for (i = 0; i + 1 < len; i++)
-		dst[i] = i < n ? head[i] : (char)('!' + (seq * 131 + i * 7) % 90);
-	dst[len - 1] = '\1';
-}
-
 /* record_same - whether bytes are record seq's, whole. */
 static int
 record_same(const char *bytes, uint64_t seq, uint32_t len)
 {
 	char want[MAX_LEN];
 
-	record_fill(want, seq, len);
+	seg_record_fill(want, seq, len);
 	return memcmp(bytes, want, len) == 0;
 }
 
@@ -241,7 +229,7 @@ publish(struct model *m, uint32_t len, uint32_t maxlen)
 	    "reserved at data+%td, model says data+%llu", dst - seg.ring.data,
 	    (unsigned long long)(w % m->size));
 	check_boundary(m, seq);
-	record_fill(dst, seq, len);
+	seg_record_fill(dst, seq, len);
 	tally_ok(&tallies[T_HIDDEN], seq, ring_get(&seg.ring, seq, &rec) < 0,
 	    "readable before its commit");
 	got = ring_commit_locked(&seg.ring, len, (uint32_t)(seq % 16), (uint32_t)(seq % 40));

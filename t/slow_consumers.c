@@ -41,7 +41,7 @@
 #define SC_BATCH     50          /* publishes between waits for the readers */
 #define SC_DATA      1000        /* bytes of "data" per message */
 #define SC_RCVBUF    4096
-#define SC_MSS       536         /* see sc_open */
+#define SC_MSS       536         /* keeps the server's send buffer small: see tc_open_small */
 #define SC_RSS_MAX_KB (4 << 10)  /* private memory the server may grow by */
 #define SC_ALARM_S   60
 
@@ -87,50 +87,11 @@ sc_bad(struct sc_seen *s, const char *what, const char *f)
 		snprintf(s->note, sizeof(s->note), "%s: %.120s", what, f);
 }
 
-/*
- * sc_open - a client, as a tlib client, whose socket is made small before
- * connecting (both are agreed on in the handshake): a small receive
- * buffer, and, for the same reason, a small MSS. Linux sizes the
- * server's send buffer from the MSS the client announces; over loopback
- * (MSS 64 KiB) it grows to tcp_wmem's maximum, 4 MiB, which would take
- * the whole stream before the server ever saw a full socket.
- * NULL on failure.
- */
-static struct tc *
-sc_open(unsigned port, int rcvbuf)
-{
-	struct sockaddr_in a;
-	struct tc *c = malloc(sizeof(*c));
-	int one = 1;
-
-	if (c == NULL)
-		return NULL;
-	c->len = 0;
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (c->fd >= 0 && rcvbuf > 0) {
-		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-		setsockopt(c->fd, IPPROTO_TCP, TCP_MAXSEG, &(int){ SC_MSS }, sizeof(int));
-	}
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		if (c->fd >= 0)
-			close(c->fd);
-		free(c);
-		return NULL;
-	}
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
-	return c;
-}
-
 /* sc_subscriber - greeting, hello if v2, subscribe and ACK; then it is up to the caller to read. */
 static struct tc *
 sc_subscriber(int v2, int rcvbuf)
 {
-	struct tc *c = sc_open(sc.srv.port, rcvbuf);
+	struct tc *c = tc_open_small(sc.srv.port, rcvbuf, rcvbuf > 0 ? SC_MSS : 0);
 	char f[256];
 
 	if (c == NULL || tc_greeting(c) < 0)
@@ -456,24 +417,6 @@ sc_skipped_verdict(void)
 	    "the next %d messages reach them, seqs right after the gap", SC_TAIL);
 }
 
-/* sc_log_alerts - warning and error lines in the server's log, shown. */
-static unsigned
-sc_log_alerts(void)
-{
-	char line[2048];
-	FILE *f = fopen(sc.srv.log, "r");
-	unsigned n = 0;
-
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, ": error: ") != NULL || strstr(line, ": warn: ") != NULL) {
-			n++;
-			tap_diag("log: %s", strtok(line, "\n"));
-		}
-	if (f != NULL)
-		fclose(f);
-	return n;
-}
-
 /* sc_run - one server with one slow_policy, through every check. */
 static void
 sc_run(const char *policy)
@@ -510,7 +453,7 @@ sc_run(const char *policy)
 		sc_skipped_verdict();
 	else
 		sc_closed_verdict(sc.v2, SC_V2, "version 2", policy);
-	tap_is_int(sc_log_alerts(), 0, "%s: the server logged no warning or error", policy);
+	tap_is_int(tsrv_log_alerts(&sc.srv, NULL), 0, "%s: the server logged no warning or error", policy);
 	tc_close(sc.pub);
 	for (i = 0; i < SC_READERS; i++)
 		tc_close(sc.rd[i]);

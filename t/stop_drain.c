@@ -5,15 +5,10 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "t/tap.h"
@@ -25,20 +20,9 @@
 static struct tc *
 slow_subscriber(unsigned port)
 {
-	struct sockaddr_in a;
-	struct tc *c = calloc(1, sizeof(*c));
-	int small = 4096;
+	struct tc *c = tc_open_small(port, 4096, 0);
 
-	c->fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		tap_bail("connect: %s", strerror(errno));
-	fcntl(c->fd, F_SETFL, O_NONBLOCK);
-	if (tc_greeting(c) < 0 || tc_subscribe(c, "events") < 0)
+	if (c == NULL || tc_greeting(c) < 0 || tc_subscribe(c, "events") < 0)
 		tap_bail("cannot subscribe");
 	return c;
 }

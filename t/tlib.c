@@ -337,6 +337,24 @@ tsrv_stat(const struct tsrv *s, unsigned slot, const char *name)
 	return p == NULL ? -1 : strtoll(p + strlen(key), NULL, 10);
 }
 
+unsigned
+tsrv_log_alerts(const struct tsrv *s, const char *expected)
+{
+	char line[2048];
+	FILE *f = fopen(s->log, "r");
+	unsigned n = 0;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if ((strstr(line, ": error: ") != NULL || strstr(line, ": warn: ") != NULL) &&
+		    (expected == NULL || strstr(line, expected) == NULL)) {
+			n++;
+			tap_diag("log: %s", strtok(line, "\n"));
+		}
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
 int
 tsrv_log_has(const struct tsrv *s, const char *needle)
 {
@@ -366,7 +384,7 @@ tsrv_log_wait(const struct tsrv *s, const char *needle, int ms)
 }
 
 struct tc *
-tc_open(unsigned port)
+tc_open_small(unsigned port, int rcvbuf, int mss)
 {
 	struct sockaddr_in a;
 	struct tc *c = malloc(sizeof(*c));
@@ -380,6 +398,10 @@ tc_open(unsigned port)
 	a.sin_family = AF_INET;
 	a.sin_port = htons((uint16_t)port);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (c->fd >= 0 && rcvbuf > 0)
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (c->fd >= 0 && mss > 0)
+		setsockopt(c->fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		if (c->fd >= 0)
 			close(c->fd);
@@ -389,6 +411,12 @@ tc_open(unsigned port)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 	return c;
+}
+
+struct tc *
+tc_open(unsigned port)
+{
+	return tc_open_small(port, 0, 0);
 }
 
 void
@@ -593,4 +621,19 @@ tc_quiet(struct tc *c, int ms, const char *name)
 	if (n >= 0)
 		tap_diag("  unexpected frame: '%s'", f);
 	return tap_ok(n == -1, "%s", name);
+}
+
+long long
+tc_strip_seq(char *f)
+{
+	char *end;
+	long long seq;
+
+	if (strncmp(f, "{\"seq\":", 7) != 0)
+		return -1;
+	seq = strtoll(f + 7, &end, 10);
+	if (*end != ',')
+		return -1;
+	memmove(f + 1, end + 1, strlen(end + 1) + 1);
+	return seq;
 }

@@ -44,6 +44,9 @@ int tsrv_stats(const struct tsrv *s, char *buf, size_t cap);
 /* tsrv_log_wait - wait up to ms for needle to appear in the server's log. */
 int tsrv_log_wait(const struct tsrv *s, const char *needle, int ms);
 
+/* tsrv_log_alerts - warning and error lines in the log not containing expected (may be NULL), shown as diagnostics. */
+unsigned tsrv_log_alerts(const struct tsrv *s, const char *expected);
+
 /* tsrv_log_show - the server's log as TAP diagnostics. */
 void tsrv_log_show(const struct tsrv *s);
 
@@ -59,6 +62,14 @@ struct tc {
 
 /* tc_open - connect to 127.0.0.1:port (blocking connect, then non-blocking). NULL on failure. */
 struct tc *tc_open(unsigned port);
+
+/*
+ * tc_open_small - the same with a small receive buffer and maximum segment
+ * size set before connecting (0: the default), for clients that should
+ * fill up quickly: over loopback the server's send buffer otherwise grows
+ * to megabytes before it ever sees a full socket.
+ */
+struct tc *tc_open_small(unsigned port, int rcvbuf, int mss);
 void tc_close(struct tc *c);
 
 /* tc_send - write all of p (waits for room up to 5 s). 0 or -1. */
@@ -88,6 +99,9 @@ int tc_publish1(unsigned port, const char *object);
 
 /* tc_strip_ts - remove the leading "timestamp":[..], member in place; -1 if absent. */
 int tc_strip_ts(char *frame);
+
+/* tc_strip_seq - after tc_strip_ts, remove a version 2 message's "seq":N, member; N, or -1. */
+long long tc_strip_seq(char *frame);
 
 /* tlib_ms - a monotonic clock in ms; tlib_sleep_ms - sleep that long. */
 uint64_t tlib_ms(void);

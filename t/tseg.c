@@ -113,3 +113,14 @@ seg_create(void)
 	seg_live = 1;
 	alarm(30);
 }
+
+void
+seg_record_fill(char *dst, uint64_t seq, uint32_t len)
+{
+	char head[24];
+	uint32_t i, n = (uint32_t)snprintf(head, sizeof(head), "#%llu:", (unsigned long long)seq);
+
+	for (i = 0; i + 1 < len; i++)
+		dst[i] = i < n ? head[i] : (char)('!' + (seq * 131 + i * 7) % 90);
+	dst[len - 1] = '\1';
+}
