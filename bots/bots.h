@@ -26,6 +26,8 @@
 #define BOTS_MAX_SIZE (1u << 20)
 /* Lockstep keeps per-message counters in every child; bound them. */
 #define BOTS_MAX_MESSAGES 10000000u
+/* --flood: the most messages one run may publish. */
+#define BOTS_FLOOD_MAX 2000000000u
 /* Descriptors a process needs besides its connections (pipes, epoll, stdio). */
 #define BOTS_FD_RESERVE 64
 
@@ -40,6 +42,10 @@ struct bots_opts {
 	unsigned size;             /* -s: published object size, 0 = minimal */
 	double rate;               /* -r msg/s; 0 = lockstep mode */
 	double duration_s;         /* -d */
+	int flood;                 /* --flood: publish as fast as delivery keeps up, -d s */
+	unsigned window;           /* --window: messages ahead of the slowest client */
+	int lockstep;              /* neither -r nor --flood: -M messages one by one */
+	double hold_s;             /* --hold: idle time between set-up and publishing */
 	int persistent;            /* publish with Part 2 frames on kept-open connections */
 	int ack;                   /* --ack: ask for {"published":...} replies */
 	unsigned publishers;       /* --publishers: persistent connections */
@@ -55,7 +61,7 @@ struct bots_opts {
 	int json;                  /* --json */
 	int quiet;                 /* -q: no text report */
 	uint32_t nonce;            /* names this run inside every message_id */
-	unsigned planned;          /* messages each client expects */
+	unsigned planned;          /* messages each client expects (--flood: a bound) */
 };
 
 /* Where client I connects: host and, in floor mode, writer I % nports. */

@@ -10,7 +10,8 @@
  * Counting: each (client, message) pair is one delivery. A delivery is good
  * when the client gets the published object byte for byte (after the
  * server's timestamp), once, and in the order of its publishing connection
- * (bots/seen.h). A frame that is not a good delivery, an ACK or a PING
+ * (bots/seen.h; with several persistent publishers, the next message of
+ * each stream per client in one compact array). A frame that is not a good delivery, an ACK or a PING
  * counts as an error (corrupt, duplicate or out of order, unexpected); the
  * parent derives bad = expected - good.
  */
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,20 +38,25 @@
 #endif
 
 #define CLIENT_HELLO "<regular-socket/>\0PING\0"
+#define CLIENT_HELLO_LEN (sizeof(CLIENT_HELLO) - 1)
 #define CLIENT_PONG "PONG\0"
 #define CLIENT_ACK "ACK"
 #define CLIENT_PING "PING"
 #define CLIENT_EVENTS 512
 #define CLIENT_RBUF (256 * 1024)
 #define CLIENT_CTL UINT32_MAX
+/* the verified-frame cache: at most this much memory, this many messages */
+#define CLIENT_CACHE_BYTES (32u << 20)
+#define CLIENT_CACHE_MAX 16384u
+/* --flood: how often a child works out and reports its slowest client */
+#define CLIENT_DONE_NS 500000LL
 /* after the parent's own deadline, how long a child waits for STOP */
 #define CLIENT_GRACE_NS (30 * 1000000000LL)
 
 enum conn_state {
 	CS_IDLE = 0,
-	CS_CONNECTING,
-	CS_GREETING,      /* connected, PING sent, waiting for the greeting */
-	CS_SUBSCRIBING,   /* subscribe sent, waiting for ACK */
+	CS_CONNECTING,    /* connect() started; the greeting will say it is done */
+	CS_SUBSCRIBING,   /* PING and subscribe sent, waiting for ACK */
 	CS_READY,
 	CS_DEAD
 };
@@ -71,6 +78,10 @@ struct client {
 	struct conn *c;
 	unsigned started, inflight, settled;
 	uint32_t stride;          /* how messages map to publishing streams */
+	uint32_t *snext;          /* stride > 1: per client and stream, the next message */
+	uint32_t planned;         /* messages every client expects (--flood: IPC_LAST) */
+	int64_t setup_start_ns;   /* the first connect */
+	int64_t done_at_ns;       /* --flood: when DONE was last worked out */
 	struct ipc_result res;
 	struct hist wall, mono;
 	uint32_t *reached;        /* lockstep: clients settled past message k */
@@ -128,24 +139,68 @@ client_fatal(struct client *cl, const char *what, int err)
 	return BOTS_EXIT_SETUP;
 }
 
+/*
+ * conn_low - every message below this has settled for C. With several
+ * persistent publishers each stream is in order by itself, so a client
+ * keeps the next message of each stream instead of a window (streams may
+ * drift apart by thousands of messages under --flood).
+ */
+static uint32_t
+conn_low(const struct client *cl, const struct conn *c)
+{
+	const uint32_t *n;
+	uint32_t low, i;
+
+	if (cl->stride <= 1)
+		return c->seen.next;
+	n = cl->snext + (size_t)(c - cl->c) * cl->stride;
+	for (low = n[0], i = 1; i < cl->stride; i++)
+		if (n[i] < low)
+			low = n[i];
+	return low;
+}
+
 /* conn_count - messages from OLD up to the window's start have settled. */
 static void
 conn_count(struct client *cl, struct conn *c, uint32_t old)
 {
-	uint32_t k;
+	uint32_t k, low = conn_low(cl, c);
 
 	if (cl->reached != NULL)
-		for (k = old; k < c->seen.next; k++)
+		for (k = old; k < low; k++)
 			cl->reached[k]++;
-	if (old < cl->o->planned && c->seen.next >= cl->o->planned)
+	if (old < cl->planned && low >= cl->planned)
 		cl->settled++;
+}
+
+/* conn_take - message SEQ arrived at C: 1 if it is a good delivery. */
+static int
+conn_take(struct client *cl, struct conn *c, uint32_t seq)
+{
+	uint32_t old, *n;
+
+	if (cl->stride > 1) {
+		n = cl->snext + (size_t)(c - cl->c) * cl->stride + seq % cl->stride;
+		/* earlier ones of its stream that have not come never will */
+		if (seq < *n)
+			return 0;
+		*n = seq + cl->stride;
+		if (seq + cl->stride >= cl->planned && conn_low(cl, c) >= cl->planned)
+			cl->settled++;
+		return 1;
+	}
+	old = c->seen.next;
+	if (seq < old || !seen_take(&c->seen, seq, cl->stride))
+		return 0;
+	conn_count(cl, c, old);
+	return 1;
 }
 
 /* conn_kill - close C for good; what it never got counts as bad. */
 static void
 conn_kill(struct client *cl, struct conn *c)
 {
-	uint32_t old;
+	uint32_t old, i;
 
 	if (c->state == CS_DEAD)
 		return;
@@ -158,8 +213,11 @@ conn_kill(struct client *cl, struct conn *c)
 	c->part = NULL;
 	c->plen = 0;
 	c->state = CS_DEAD;
-	old = c->seen.next;
-	seen_close(&c->seen, cl->o->planned);
+	old = conn_low(cl, c);
+	seen_close(&c->seen, cl->planned);
+	for (i = 0; cl->stride > 1 && i < cl->stride; i++)
+		if (cl->snext[(size_t)(c - cl->c) * cl->stride + i] < cl->planned)
+			cl->snext[(size_t)(c - cl->c) * cl->stride + i] = cl->planned;
 	conn_count(cl, c, old);
 }
 
@@ -249,7 +307,12 @@ conn_start(struct client *cl, unsigned i)
 		conn_fail(cl, c, "connect() failed", errno);
 		return 0;
 	}
-	ev.events = EPOLLOUT;
+	/*
+	 * No wait for EPOLLOUT: the server's greeting, or the error, is the
+	 * first thing to read, and then PING and subscribe go out in one write.
+	 * That saves a getsockopt(), an epoll_ctl() and a send() per client.
+	 */
+	ev.events = EPOLLIN;
 	ev.data.u32 = i;
 	if (epoll_ctl(cl->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
 		client_fatal(cl, "epoll_ctl() failed", errno);
@@ -258,51 +321,21 @@ conn_start(struct client *cl, unsigned i)
 	return 0;
 }
 
-/* conn_connected - the connect finished: send PING the way the original did. */
-static void
-conn_connected(struct client *cl, unsigned i)
-{
-	struct conn *c = &cl->c[i];
-	struct epoll_event ev;
-	socklen_t len = sizeof(int);
-	int err = 0;
-
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (err != 0) {
-		conn_fail(cl, c, "connect() failed", err);
-		return;
-	}
-	if ((err = conn_send(c, CLIENT_HELLO, sizeof(CLIENT_HELLO) - 1)) != 0) {
-		conn_fail(cl, c, "send() of PING failed", err);
-		return;
-	}
-	ev.events = EPOLLIN;
-	ev.data.u32 = i;
-	if (epoll_ctl(cl->ep, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
-		conn_fail(cl, c, "epoll_ctl() failed", errno);
-		return;
-	}
-	c->state = CS_GREETING;
-}
-
 /* conn_deliver - a good message frame; count it and time it both ways. */
 static void
 conn_deliver(struct client *cl, struct conn *c, const struct msg_seen *m)
 {
 	int64_t wall = cl->now_us - m->stamp_us;
 	int64_t mono = cl->now_ns - m->send_ns;
-	uint32_t old = c->seen.next;
 
-	if (m->seq >= cl->o->planned) {
+	if (m->seq >= cl->planned) {
 		cl->res.unexpected++;
 		return;
 	}
-	if (m->seq < old || !seen_take(&c->seen, m->seq, cl->stride)) {
+	if (!conn_take(cl, c, m->seq)) {
 		cl->res.dup++;
 		return;
 	}
-	conn_count(cl, c, old);
 	cl->res.good++;
 	hist_add(&cl->wall, wall > 0 ? (uint64_t)wall : 0);
 	hist_add(&cl->mono, mono > 0 ? (uint64_t)mono / 1000 : 0);
@@ -331,12 +364,13 @@ conn_frame(struct client *cl, struct conn *c, const char *f, size_t len)
 	int err;
 
 	switch (c->state) {
-	case CS_GREETING:
+	case CS_CONNECTING:
 		if (!msg_is_greeting(f, len)) {
 			client_note_frame(cl, "the first frame is not a greeting", f, len);
 			conn_fail(cl, c, NULL, 0);
 			return;
 		}
+		/* the original bots' PING, then their subscribe, in one write */
 		if ((err = conn_send(c, cl->sub, cl->sub_len)) != 0) {
 			conn_fail(cl, c, "send() of subscribe failed", err);
 			return;
@@ -455,12 +489,25 @@ conn_readable(struct client *cl, unsigned i)
 	}
 }
 
-/* client_ctl - records from the parent: only STOP. */
+/* client_last - --flood is over: LAST messages went out; who has them all. */
+static void
+client_last(struct client *cl, uint32_t last)
+{
+	unsigned i;
+
+	cl->planned = last;
+	cl->settled = 0;
+	for (i = 0; i < cl->count; i++)
+		if (cl->c[i].state == CS_DEAD || conn_low(cl, &cl->c[i]) >= last)
+			cl->settled++;
+}
+
+/* client_ctl - records from the parent: STOP, and LAST after --flood. */
 static void
 client_ctl(struct client *cl)
 {
 	const char *p;
-	uint32_t type;
+	uint32_t type, last;
 	size_t len;
 	long n;
 
@@ -470,9 +517,37 @@ client_ctl(struct client *cl)
 		cl->stop = 2;
 		return;
 	}
-	while (ipc_next(&cl->ctl, &type, &p, &len))
+	while (ipc_next(&cl->ctl, &type, &p, &len)) {
 		if (type == IPC_STOP)
 			cl->stop = 1;
+		else if (type == IPC_LAST && len == sizeof(uint32_t) &&
+		    cl->planned == BOTS_FLOOD_MAX) {
+			memcpy(&last, p, sizeof(last));
+			client_last(cl, last);
+		}
+	}
+}
+
+/*
+ * client_low - --flood: the lowest message any live client still waits for
+ * (all below it settled everywhere), worked out at most every
+ * CLIENT_DONE_NS so that the publisher's window moves without a scan of
+ * every client per event.
+ */
+static uint32_t
+client_low(struct client *cl)
+{
+	int64_t now = util_mono_ns();
+	uint32_t low = cl->planned;
+	unsigned i;
+
+	if (now - cl->done_at_ns < CLIENT_DONE_NS)
+		return cl->done_sent;
+	cl->done_at_ns = now;
+	for (i = 0; i < cl->count; i++)
+		if (cl->c[i].state == CS_READY && conn_low(cl, &cl->c[i]) < low)
+			low = conn_low(cl, &cl->c[i]);
+	return low;
 }
 
 /* client_progress - tell the parent about set-up and delivery milestones. */
@@ -485,6 +560,7 @@ client_progress(struct client *cl)
 	if (!cl->ready_sent && cl->res.connected + cl->res.failed == cl->count) {
 		cl->res.setup_end_ns = util_mono_ns();
 		memset(&r, 0, sizeof(r));
+		r.setup_start_ns = cl->setup_start_ns;
 		r.setup_end_ns = cl->res.setup_end_ns;
 		r.connected = cl->res.connected;
 		r.failed = cl->res.failed;
@@ -493,9 +569,11 @@ client_progress(struct client *cl)
 			return -1;
 		cl->ready_sent = 1;
 	}
-	while (cl->reached != NULL && k < cl->o->planned &&
+	while (cl->reached != NULL && k < cl->planned &&
 	    cl->reached[k] == cl->count)
 		k++;
+	if (cl->o->flood && cl->ready_sent)
+		k = client_low(cl);
 	if (k != cl->done_sent) {
 		cl->done_sent = k;
 		if (ipc_send(cl->out_fd, IPC_DONE, &k, sizeof(k)) < 0)
@@ -513,7 +591,8 @@ client_progress(struct client *cl)
 static int
 client_result(struct client *cl)
 {
-	size_t nspread = cl->spread != NULL ? cl->o->planned : 0, len, off;
+	size_t nspread = cl->spread != NULL ? cl->planned : 0, len, off;
+	struct rusage ru;
 	char *buf;
 	unsigned i;
 	int rc;
@@ -526,6 +605,12 @@ client_result(struct client *cl)
 	if (cl->res.setup_end_ns == 0)
 		cl->res.setup_end_ns = util_mono_ns();
 	cl->res.clients = cl->count;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		cl->res.cpu_user_ns = (int64_t)ru.ru_utime.tv_sec * 1000000000 +
+		    (int64_t)ru.ru_utime.tv_usec * 1000;
+		cl->res.cpu_sys_ns = (int64_t)ru.ru_stime.tv_sec * 1000000000 +
+		    (int64_t)ru.ru_stime.tv_usec * 1000;
+	}
 	cl->res.nspread = (uint32_t)nspread;
 	len = sizeof(cl->res) + nspread * sizeof(int64_t) +
 	    hist_pack_size(&cl->wall) + hist_pack_size(&cl->mono);
@@ -543,6 +628,20 @@ client_result(struct client *cl)
 	return rc;
 }
 
+/*
+ * client_slots - how many recent messages the check keeps: clients of one
+ * child may be this many messages apart before copies are parsed again.
+ */
+static unsigned
+client_slots(const struct msg_spec *s)
+{
+	size_t n = CLIENT_CACHE_BYTES / (msg_cap(s) + 64);
+
+	if (n > CLIENT_CACHE_MAX)
+		n = CLIENT_CACHE_MAX;
+	return n < 64 ? 64 : (unsigned)n;
+}
+
 /* client_init - allocate everything up front; -1 with errno on failure. */
 static int
 client_init(struct client *cl)
@@ -553,30 +652,40 @@ client_init(struct client *cl)
 
 	msg_spec_init(&cl->spec, cl->o);
 	/* lockstep and the floor write one ordered stream; see bots/seen.h */
-	if (cl->o->rate > 0 && cl->o->persistent)
+	cl->planned = cl->o->planned;
+	if (!cl->o->lockstep && cl->o->persistent)
 		cl->stride = cl->o->publishers;
-	else if (cl->o->rate > 0 && !cl->o->floor)
+	else if (!cl->o->lockstep && !cl->o->floor)
 		cl->stride = 0;
 	else
 		cl->stride = 1;
 	cl->frame_max = msg_cap(&cl->spec) + 65536;
 	cl->c = calloc(cl->count, sizeof(*cl->c));
 	cl->rbuf = malloc(CLIENT_RBUF);
-	cl->sub = malloc(tl + 64);
+	cl->sub = malloc(tl + 64 + CLIENT_HELLO_LEN);
 	if (cl->c == NULL || cl->rbuf == NULL || cl->sub == NULL ||
-	    msg_cache_init(&cl->cache, &cl->spec) < 0 ||
+	    msg_cache_init(&cl->cache, &cl->spec, client_slots(&cl->spec)) < 0 ||
 	    hist_init(&cl->wall) < 0 || hist_init(&cl->mono) < 0)
 		return -1;
-	if (cl->o->rate == 0) {
+	if (cl->o->lockstep) {
 		cl->reached = calloc(cl->o->planned, sizeof(*cl->reached));
 		cl->spread = calloc(cl->o->planned, sizeof(*cl->spread));
 		if (cl->reached == NULL || cl->spread == NULL)
 			return -1;
 	}
+	if (cl->stride > 1) {
+		cl->snext = calloc((size_t)cl->count * cl->stride, sizeof(*cl->snext));
+		if (cl->snext == NULL)
+			return -1;
+		/* stream k carries messages k, k + stride, ... */
+		for (i = 0; i < cl->count * cl->stride; i++)
+			cl->snext[i] = i % cl->stride;
+	}
 	for (i = 0; i < cl->count; i++)
 		cl->c[i].fd = -1;
-	/* the original bots' exact bytes: marker, \0, subscribe JSON, \0 */
-	cl->sub_len = (size_t)sprintf(cl->sub,
+	/* the original bots' exact bytes: PING, marker, \0, subscribe JSON, \0 */
+	memcpy(cl->sub, CLIENT_HELLO, CLIENT_HELLO_LEN);
+	cl->sub_len = CLIENT_HELLO_LEN + (size_t)sprintf(cl->sub + CLIENT_HELLO_LEN,
 	    "<regular-socket/>%c{\"action\":\"subscribe\",\"data\":\"%s\"}%c",
 	    0, cl->o->topic, 0);
 	if ((cl->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
@@ -591,9 +700,13 @@ static void
 client_event(struct client *cl, uint32_t i, uint32_t events)
 {
 	struct conn *c = &cl->c[i];
+	socklen_t len = sizeof(int);
+	int err = 0;
 
-	if (c->state == CS_CONNECTING) {
-		conn_connected(cl, i);
+	/* a refused or failed connect() comes as an error before any byte */
+	if (c->state == CS_CONNECTING && (events & EPOLLERR) &&
+	    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
+		conn_fail(cl, c, "connect() failed", err);
 		return;
 	}
 	if (c->state != CS_DEAD && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
@@ -608,6 +721,8 @@ client_loop(struct client *cl, int64_t hard_deadline)
 	int n, k;
 
 	while (!cl->stop) {
+		if (cl->started == 0)
+			cl->setup_start_ns = util_mono_ns();
 		while (cl->started < cl->count && cl->inflight < cl->o->inflight)
 			if (conn_start(cl, cl->started++) < 0)
 				return BOTS_EXIT_SETUP;
@@ -615,7 +730,9 @@ client_loop(struct client *cl, int64_t hard_deadline)
 			return BOTS_EXIT_SETUP;
 		if (util_mono_ns() > hard_deadline)
 			break;
-		n = epoll_wait(cl->ep, ev, CLIENT_EVENTS, 100);
+		/* --flood: a DONE held back by CLIENT_DONE_NS must not wait long */
+		n = epoll_wait(cl->ep, ev, CLIENT_EVENTS,
+		    cl->o->flood && cl->ready_sent ? 1 : 100);
 		if (n < 0 && errno != EINTR)
 			return client_fatal(cl, "epoll_wait() failed", errno);
 		for (k = 0; k < n; k++) {

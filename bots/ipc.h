@@ -15,17 +15,19 @@
 
 enum ipc_type {
 	IPC_READY = 1,   /* child -> parent: set-up over (struct ipc_ready) */
-	IPC_DONE,        /* child -> parent: uint32 K, messages 0..K-1 reached all */
+	IPC_DONE,        /* child -> parent: uint32 K, messages 0..K-1 settled for all */
 	IPC_FINISHED,    /* child -> parent: every client settled */
 	IPC_RESULT,      /* child -> parent: struct ipc_result, spreads, 2 hists */
 	IPC_ERROR,       /* child -> parent: text; the child exits with status 2 */
 	IPC_STOP,        /* parent -> child: report and exit */
-	IPC_MSG          /* parent -> floor writer: a frame to write to all */
+	IPC_MSG,         /* parent -> floor writer: a frame to write to all */
+	IPC_LAST         /* parent -> child: uint32, messages published in all */
 };
 
 #define IPC_ERRLEN 200
 
 struct ipc_ready {
+	int64_t setup_start_ns;   /* when the child began its first connect */
 	int64_t setup_end_ns;     /* when the child's last client got its ACK */
 	uint64_t connected;       /* clients that got their ACK */
 	uint64_t failed;          /* clients that never did */
@@ -39,6 +41,8 @@ struct ipc_result {
 	uint64_t corrupt, dup, unexpected;
 	int64_t setup_end_ns;
 	int64_t last_recv_ns;     /* last good delivery, 0 if none */
+	int64_t cpu_user_ns;      /* the child's own CPU time (getrusage) */
+	int64_t cpu_sys_ns;
 	uint32_t nspread;         /* int64 spreads (ns) that follow, per message */
 	char first_err[IPC_ERRLEN];
 };

@@ -41,7 +41,10 @@ enum {
 	OPT_TIMEOUT,
 	OPT_WAIT,
 	OPT_BUCKET,
-	OPT_JSON
+	OPT_JSON,
+	OPT_FLOOD,
+	OPT_WINDOW,
+	OPT_HOLD
 };
 
 static const struct option main_longopts[] = {
@@ -58,6 +61,9 @@ static const struct option main_longopts[] = {
 	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ "bucket", required_argument, NULL, OPT_BUCKET },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "flood", no_argument, NULL, OPT_FLOOD },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "hold", required_argument, NULL, OPT_HOLD },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -66,7 +72,7 @@ static const struct option main_longopts[] = {
 
 /* What was given on the command line beyond the values themselves. */
 struct main_given {
-	int messages, rate, duration, part1;
+	int messages, rate, duration, part1, window;
 };
 
 static void
@@ -77,7 +83,8 @@ main_usage(FILE *f)
 	    "                  [-G MS] [-s BYTES] [-r RATE -d SECONDS] [--persistent]\n"
 	    "                  [--part1] [--ack] [--publishers P] [--floor] [--writers W]\n"
 	    "                  [--inflight K] [--per-child C] [--per-addr A] [--timeout S]\n"
-	    "                  [--wait S] [--bucket MS] [--json] [-q]\n"
+	    "                  [--wait S] [--bucket MS] [--json] [-q] [--flood -d SECONDS]\n"
+	    "                  [--window K] [--hold S]\n"
 	    "  -n CLIENTS      subscribing clients (20000)\n"
 	    "  -H HOST         server address (127.0.0.1)\n"
 	    "  -p PORT         server port (8081)\n"
@@ -87,6 +94,9 @@ main_usage(FILE *f)
 	    "  -s BYTES        pad each published object to BYTES\n"
 	    "  -r RATE         publish RATE messages per second instead of -M\n"
 	    "  -d SECONDS      for this long (10)\n"
+	    "  --flood         publish as fast as every client keeps up, for -d SECONDS\n"
+	    "  --window K      --flood: at most K messages ahead of the slowest client (8192)\n"
+	    "  --hold S        keep the subscribed clients idle S seconds before publishing\n"
 	    "  --persistent    publish Part 2 frames on kept-open connections (with -r)\n"
 	    "  --part1         publish the 2009 way even with -r\n"
 	    "  --ack           ask for {\"published\":...} replies (with --persistent)\n"
@@ -197,6 +207,7 @@ main_defaults(struct bots_opts *o)
 	o->per_addr = 8000;
 	o->timeout_s = 60.0;
 	o->wait_s = 10.0;
+	o->window = 8192;
 }
 
 /* main_option - one option; -1 on a bad value. */
@@ -264,6 +275,14 @@ main_option(struct bots_opts *o, struct main_given *g, int c, const char *arg)
 	case OPT_JSON:
 		o->json = 1;
 		return 0;
+	case OPT_FLOOD:
+		o->flood = 1;
+		return 0;
+	case OPT_WINDOW:
+		g->window = 1;
+		return main_uint("--window", arg, 1, 10000000, &o->window);
+	case OPT_HOLD:
+		return main_real("--hold", arg, 0, 86400, &o->hold_s);
 	case 'q':
 		o->quiet = 1;
 		return 0;
@@ -282,10 +301,22 @@ main_modes(struct bots_opts *o, const struct main_given *g)
 		util_err("-M and -r are two different modes: give one");
 		return -1;
 	}
-	if (g->duration && !g->rate) {
-		util_err("-d goes with -r");
+	if (o->flood && (g->messages || g->rate || o->floor || g->part1)) {
+		util_err("--flood publishes on persistent connections for -d seconds: "
+		    "drop -M, -r, --floor and --part1");
 		return -1;
 	}
+	if (g->duration && !g->rate && !o->flood) {
+		util_err("-d goes with -r or --flood");
+		return -1;
+	}
+	if (g->window && !o->flood) {
+		util_err("--window goes with --flood");
+		return -1;
+	}
+	o->lockstep = !g->rate && !o->flood;
+	if (o->flood)
+		o->persistent = 1;
 	if (o->floor && (o->persistent || o->ack || g->part1)) {
 		util_err("--floor has no server to publish to: drop --persistent, "
 		    "--ack and --part1");
@@ -312,6 +343,9 @@ main_modes(struct bots_opts *o, const struct main_given *g)
 		}
 		o->planned = (unsigned)planned;
 	}
+	/* the count is known at the end; children hear it then (IPC_LAST) */
+	if (o->flood)
+		o->planned = BOTS_FLOOD_MAX;
 	return 0;
 }
 

@@ -10,7 +10,10 @@
  *   {"topic":"T","event":"janus-bots","message_id":"NONCE-SEQ-CHECK","data":"SENDNS[.xxx]"}
  * SENDNS is CLOCK_MONOTONIC at the publish write, CHECK a hash of NONCE,
  * SEQ and SENDNS. A client re-creates the object from SEQ and SENDNS and
- * compares every byte, so a changed digit, member or order is caught.
+ * compares every byte, so a changed digit, member or order is caught. The
+ * first good copy of a message in a child is kept (struct msg_cache) and
+ * later copies are compared with it whole: the hot path reads no number but
+ * SEQ and calls no printf.
  */
 #ifndef JANUS_BOTS_MSG_H
 #define JANUS_BOTS_MSG_H
@@ -35,14 +38,23 @@ struct msg_seen {
 	int64_t stamp_us;    /* the server's "timestamp", wall clock */
 };
 
-/* A few recently re-created objects; every client of a child gets the same. */
-#define MSG_CACHE 64
+/*
+ * The frames of recent messages as this child first verified them, by
+ * SEQ % slots. A server stamps every subscriber's copy of a message alike,
+ * so the next client's copy is checked by one compare of the whole frame;
+ * only a frame that differs is parsed and re-created from scratch.
+ */
 struct msg_cache {
-	uint32_t seq[MSG_CACHE];
-	int64_t send_ns[MSG_CACHE];
-	size_t len[MSG_CACHE];
-	char *obj[MSG_CACHE];
-	size_t cap;
+	unsigned slots;          /* a power of two */
+	size_t cap;              /* bytes of one frame slot */
+	uint32_t *seq;
+	uint32_t *len;           /* 0: slot empty */
+	int64_t *send_ns;
+	int64_t *stamp_us;
+	char *frames;            /* slots x cap */
+	char *obj;               /* the slow path's re-created object */
+	char *prefix;            /* "topic":"T",...,"message_id":"NONCE- */
+	size_t prefix_len;
 };
 
 void msg_spec_init(struct msg_spec *s, const struct bots_opts *o);
@@ -57,7 +69,8 @@ size_t msg_part2(const struct msg_spec *s, uint32_t seq, int64_t send_ns, char *
 /* msg_deliver - {"timestamp":[M,S,U], + members + }\1, as a server sends it. */
 size_t msg_deliver(const char *obj, size_t len, int64_t stamp_us, char *out);
 
-int msg_cache_init(struct msg_cache *c, const struct msg_spec *s);
+/* msg_cache_init - SLOTS (rounded up to a power of two) frames; -1 if no memory. */
+int msg_cache_init(struct msg_cache *c, const struct msg_spec *s, unsigned slots);
 void msg_cache_free(struct msg_cache *c);
 /*
  * msg_check - whether FRAME (without its \1) is exactly a message of this

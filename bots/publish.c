@@ -1,11 +1,13 @@
 /*
  * bots/publish.c - publishing the run's messages to a server.
  *
- * Owns: the publisher sockets (blocking writes bounded by SO_SNDTIMEO,
- * non-blocking reads of replies) and the publish counters.
+ * Owns: the publisher sockets (Part 1: blocking, bounded by SO_SNDTIMEO;
+ * persistent: non-blocking, with a queue of frames per connection), the
+ * replies, and the publish counters.
  * Must not know about clients or the floor.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -21,6 +23,9 @@
 
 #define PUBLISH_TIMEOUT_S 5
 #define PUBLISH_REPLY_MAX 65536
+/* a connection's queue: grown in steps, never past PUBLISH_OUT_MAX */
+#define PUBLISH_OUT_MIN (256 * 1024)
+#define PUBLISH_OUT_MAX (64 * 1024 * 1024)
 
 /* publish_note - keep the first publishing error for the report. */
 static void
@@ -89,7 +94,12 @@ publish_open(struct publisher *p, int ep, uint64_t tag)
 	for (i = 0; i < p->n; i++) {
 		if ((p->c[i].fd = publish_connect(p)) < 0)
 			return -1;
-		ev.events = EPOLLIN;
+		if (fcntl(p->c[i].fd, F_SETFL, O_NONBLOCK) < 0) {
+			publish_note(p, "fcntl(O_NONBLOCK) failed", errno);
+			return -1;
+		}
+		/* edge-triggered: replies are read and the queue written until EAGAIN */
+		ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
 		ev.data.u64 = tag + i;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, p->c[i].fd, &ev) < 0) {
 			publish_note(p, "epoll_ctl() failed", errno);
@@ -110,6 +120,7 @@ publish_drop(struct publisher *p, struct pubconn *c, const char *what, int err)
 	free(c->rb);
 	c->rb = NULL;
 	c->rlen = 0;
+	c->ooff = c->olen = 0;
 }
 
 /* publish_part1 - the original way: connect, one write, close at once. */
@@ -132,23 +143,82 @@ publish_part1(struct publisher *p, uint32_t seq, int64_t *send_ns)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
-/* publish_part2 - one frame on a kept-open connection, round robin. */
+/* publish_room - make room for LEN more queued bytes on C; -1 if it is full. */
 static int
-publish_part2(struct publisher *p, uint32_t seq, int64_t *send_ns)
+publish_room(struct pubconn *c, size_t len)
+{
+	size_t cap;
+	char *nb;
+
+	if (c->ooff == c->olen)
+		c->ooff = c->olen = 0;
+	if (c->olen + len <= c->ocap)
+		return 0;
+	if (c->ooff > 0) {
+		memmove(c->out, c->out + c->ooff, c->olen - c->ooff);
+		c->olen -= c->ooff;
+		c->ooff = 0;
+		if (c->olen + len <= c->ocap)
+			return 0;
+	}
+	cap = c->ocap < PUBLISH_OUT_MIN ? PUBLISH_OUT_MIN : c->ocap * 2;
+	while (cap < c->olen + len)
+		cap *= 2;
+	if (cap > PUBLISH_OUT_MAX || (nb = realloc(c->out, cap)) == NULL)
+		return -1;
+	c->out = nb;
+	c->ocap = cap;
+	return 0;
+}
+
+int
+publish_queue(struct publisher *p, uint32_t seq, int64_t send_ns)
 {
 	struct pubconn *c = &p->c[seq % p->n];
-	size_t len;
+
+	if (c->fd < 0 || publish_room(c, msg_cap(&p->spec)) < 0) {
+		publish_note(p, c->fd < 0 ? "a persistent publisher is closed" :
+		    "the server does not read a persistent publisher", 0);
+		p->failed++;
+		return -1;
+	}
+	c->olen += msg_part2(&p->spec, seq, send_ns, c->out + c->olen);
+	p->sent++;
+	return 0;
+}
+
+/* publish_write - write C's queue until it is empty or the socket is full. */
+static void
+publish_write(struct publisher *p, struct pubconn *c)
+{
 	ssize_t n;
 
-	if (c->fd < 0)
-		return -1;
-	*send_ns = util_mono_ns();
-	len = msg_part2(&p->spec, seq, *send_ns, p->buf);
-	n = send(c->fd, p->buf, len, MSG_NOSIGNAL);
-	if (n == (ssize_t)len)
-		return 0;
-	publish_drop(p, c, "publish send() failed", n < 0 ? errno : EAGAIN);
-	return -1;
+	while (c->fd >= 0 && c->ooff < c->olen) {
+		n = send(c->fd, c->out + c->ooff, c->olen - c->ooff,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			c->ooff += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && errno == EAGAIN)
+			return;
+		else
+			publish_drop(p, c, "publish send() failed", n < 0 ? errno : EPIPE);
+	}
+}
+
+size_t
+publish_flush(struct publisher *p)
+{
+	size_t left = 0;
+	unsigned i;
+
+	for (i = 0; i < p->n; i++) {
+		publish_write(p, &p->c[i]);
+		if (p->c[i].fd >= 0)
+			left += p->c[i].olen - p->c[i].ooff;
+	}
+	return left;
 }
 
 int
@@ -157,10 +227,13 @@ publish_send(struct publisher *p, uint32_t seq, int64_t *send_ns)
 	int rc;
 
 	*send_ns = 0;
-	if (p->o->persistent)
-		rc = publish_part2(p, seq, send_ns);
-	else
-		rc = publish_part1(p, seq, send_ns);
+	if (p->o->persistent) {
+		*send_ns = util_mono_ns();
+		rc = publish_queue(p, seq, *send_ns);
+		publish_flush(p);
+		return rc;
+	}
+	rc = publish_part1(p, seq, send_ns);
 	if (rc == 0)
 		p->sent++;
 	else
@@ -227,11 +300,11 @@ publish_split(struct publisher *p, struct pubconn *c, const char *s, size_t n)
 	return 0;
 }
 
-void
-publish_readable(struct publisher *p, unsigned i)
+/* publish_readable - read replies on C until EAGAIN. */
+static void
+publish_readable(struct publisher *p, struct pubconn *c)
 {
-	struct pubconn *c = &p->c[i];
-	char buf[8192];
+	char buf[65536];
 	ssize_t n;
 
 	while (c->fd >= 0) {
@@ -253,6 +326,17 @@ publish_readable(struct publisher *p, unsigned i)
 }
 
 void
+publish_event(struct publisher *p, unsigned i, uint32_t events)
+{
+	struct pubconn *c = &p->c[i];
+
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		publish_readable(p, c);
+	if (events & EPOLLOUT)
+		publish_write(p, c);
+}
+
+void
 publish_free(struct publisher *p)
 {
 	unsigned i;
@@ -261,6 +345,7 @@ publish_free(struct publisher *p)
 		if (p->c[i].fd >= 0)
 			close(p->c[i].fd);
 		free(p->c[i].rb);
+		free(p->c[i].out);
 	}
 	free(p->buf);
 	memset(p, 0, sizeof(*p));

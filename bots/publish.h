@@ -5,7 +5,11 @@
  * "<regular-socket/>\0PUBLISH\0{...}" with no trailing \0, closed at once,
  * as the 2009 bots did) and the Part 2 persistent publishers
  * ({"action":"publish",...}\0 on kept-open connections, with optional
- * "ack":true and its {"published":{"seq":N}} replies).
+ * "ack":true and its {"published":{"seq":N}} replies). A persistent
+ * connection is non-blocking with an output buffer: frames are queued,
+ * then written in as few send() calls as the socket takes, so one
+ * connection carries hundreds of thousands of publishes a second and a
+ * server that stops reading never blocks the parent.
  * Must not know about clients or the floor.
  */
 #ifndef JANUS_BOTS_PUBLISH_H
@@ -23,6 +27,8 @@ struct pubconn {
 	int greeted;      /* the greeting has been read */
 	char *rb;         /* a reply split over reads */
 	size_t rlen;
+	char *out;        /* queued frames: out[ooff..olen) not written yet */
+	size_t ooff, olen, ocap;
 };
 
 struct publisher {
@@ -32,7 +38,7 @@ struct publisher {
 	char *buf;
 	struct pubconn c[BOTS_MAX_PUBLISHERS];
 	unsigned n;             /* persistent connections */
-	uint64_t sent;          /* publishes written whole */
+	uint64_t sent;          /* publishes written whole or queued */
 	uint64_t failed;        /* publishes that could not be written */
 	uint64_t acks;          /* {"published":...} replies */
 	uint64_t refused;       /* {"error":...} replies */
@@ -42,10 +48,17 @@ struct publisher {
 int publish_init(struct publisher *p, const struct bots_opts *o);
 /* publish_open - persistent mode: connect and register with EP as TAG + i. */
 int publish_open(struct publisher *p, int ep, uint64_t tag);
-/* publish_send - publish message SEQ; sets *SEND_NS; 0, or -1 (counted). */
+/* publish_send - publish message SEQ now; sets *SEND_NS; 0, or -1 (counted). */
 int publish_send(struct publisher *p, uint32_t seq, int64_t *send_ns);
-/* publish_readable - replies on persistent connection I. */
-void publish_readable(struct publisher *p, unsigned i);
+/*
+ * publish_queue - persistent mode: queue message SEQ, stamped SEND_NS, on
+ * connection SEQ % P; publish_flush writes it. 0, or -1 (counted).
+ */
+int publish_queue(struct publisher *p, uint32_t seq, int64_t send_ns);
+/* publish_flush - write what the sockets take; the bytes still queued. */
+size_t publish_flush(struct publisher *p);
+/* publish_event - epoll EVENTS on persistent connection I: replies, room to write. */
+void publish_event(struct publisher *p, unsigned i, uint32_t events);
 void publish_free(struct publisher *p);
 
 #endif

@@ -90,6 +90,21 @@ report_ms(int64_t ns)
 	return (double)ns / 1e6;
 }
 
+/* report_rate - COUNT per second over NS; 0 if no time passed. */
+static double
+report_rate(uint64_t count, int64_t ns)
+{
+	return ns > 0 ? (double)count / ((double)ns / 1e9) : 0.0;
+}
+
+/* report_checked - frames the client children checked per CPU-second. */
+static double
+report_checked(const struct report *r)
+{
+	return report_rate(r->good + report_errors(r),
+	    r->cpu_user_ns + r->cpu_sys_ns);
+}
+
 /* report_connects - connections set up per second. */
 static double
 report_connects(const struct report *r)
@@ -148,10 +163,13 @@ report_summary(const struct report *r, FILE *f)
 	const struct bots_opts *o = r->o;
 
 	fprintf(f, "%s: %u clients, ", o->floor ? "floor" : "server", o->clients);
-	if (o->rate > 0)
-		fprintf(f, "%u messages at %g/s, ", o->planned, o->rate);
+	if (o->flood)
+		fprintf(f, "%u messages flooded for %g s, ", r->messages,
+		    o->duration_s);
+	else if (o->rate > 0)
+		fprintf(f, "%u messages at %g/s, ", r->messages, o->rate);
 	else
-		fprintf(f, "%u messages, ", o->planned);
+		fprintf(f, "%u messages, ", r->messages);
 	fprintf(f, "published %llu, connects/s %.0f, spread %.3f ms",
 	    (unsigned long long)r->published, report_connects(r),
 	    report_ms(r->spread_ns));
@@ -168,6 +186,13 @@ report_summary(const struct report *r, FILE *f)
 		fprintf(f, "publishers: %u persistent, acks %llu, refused %llu\n",
 		    o->publishers, (unsigned long long)r->acks,
 		    (unsigned long long)r->refused);
+	fprintf(f, "throughput: %.0f delivered/s, %.0f published/s",
+	    report_rate(r->good, r->run_ns), report_rate(r->published, r->publish_ns));
+	if (o->rate > 0)
+		fprintf(f, ", publishing at most %.3f ms late", report_ms(r->late_ns));
+	fprintf(f, "\nclient children: %.3f s CPU (%.3f user), %.0f frames "
+	    "checked per CPU-second\n", report_ms(r->cpu_user_ns + r->cpu_sys_ns) / 1e3,
+	    report_ms(r->cpu_user_ns) / 1e3, report_checked(r));
 	if (r->pub_failed != 0)
 		fprintf(f, "publish failed: %llu\n", (unsigned long long)r->pub_failed);
 	if (r->first_err[0] != '\0')
@@ -251,9 +276,10 @@ report_json(const struct report *r, FILE *f)
 	    "\"duplicate\":%llu,\"unexpected\":%llu,\"connected\":%llu,"
 	    "\"failed\":%llu,\"closed\":%llu,\"publish_failed\":%llu,"
 	    "\"acks\":%llu,\"refused\":%llu,",
-	    o->rate > 0 ? "rate" : "lockstep", o->floor ? "true" : "false",
+	    o->flood ? "flood" : o->rate > 0 ? "rate" : "lockstep",
+	    o->floor ? "true" : "false",
 	    o->persistent && !o->floor ? "true" : "false", o->clients,
-	    o->planned, (unsigned long long)r->published,
+	    r->messages, (unsigned long long)r->published,
 	    (unsigned long long)r->expected, (unsigned long long)r->good,
 	    (unsigned long long)r->bad, (unsigned long long)report_errors(r),
 	    (unsigned long long)r->corrupt, (unsigned long long)r->dup,
@@ -264,7 +290,17 @@ report_json(const struct report *r, FILE *f)
 	if (o->floor)
 		fprintf(f, "\"writers\":%u,", o->writers);
 	if (o->rate > 0)
-		fprintf(f, "\"rate\":%g,\"duration_s\":%g,", o->rate, o->duration_s);
+		fprintf(f, "\"rate\":%g,\"duration_s\":%g,\"late_ms\":%.3f,", o->rate,
+		    o->duration_s, report_ms(r->late_ns));
+	if (o->flood)
+		fprintf(f, "\"duration_s\":%g,\"window\":%u,", o->duration_s,
+		    o->window);
+	fprintf(f, "\"delivered_per_s\":%.0f,\"published_per_s\":%.0f,"
+	    "\"client_cpu_s\":%.3f,\"client_user_s\":%.3f,"
+	    "\"checked_per_cpu_s\":%.0f,", report_rate(r->good, r->run_ns),
+	    report_rate(r->published, r->publish_ns),
+	    report_ms(r->cpu_user_ns + r->cpu_sys_ns) / 1e3,
+	    report_ms(r->cpu_user_ns) / 1e3, report_checked(r));
 	fprintf(f, "\"setup_ms\":%.3f,\"run_ms\":%.3f,\"connects_per_s\":%.1f,"
 	    "\"spread_ms\":%.3f,\"spreads_ms\":", report_ms(r->setup_ns),
 	    report_ms(r->run_ns), report_connects(r), report_ms(r->spread_ns));

@@ -23,10 +23,16 @@ struct report {
 	uint64_t good, bad;       /* bad = expected - good */
 	uint64_t corrupt, dup, unexpected;
 	uint64_t connected, failed, closed;
+	uint64_t connected_ready; /* clients that had their ACK at the set-up barrier */
+	uint32_t messages;        /* messages each client expected */
 	uint64_t published, pub_failed, acks, refused;
 	int64_t setup_ns;         /* start until the last client had its ACK */
 	int64_t run_ns;           /* first publish until the last good delivery */
 	int64_t spread_ns;        /* max over messages of publish-to-last-client */
+	int64_t publish_ns;       /* first publish until the last */
+	int64_t late_ns;          /* rate mode: the most a publish fell behind */
+	int64_t cpu_user_ns;      /* the client children's CPU time, summed */
+	int64_t cpu_sys_ns;
 	int64_t *spreads;         /* lockstep: per message, -1 if nobody got it */
 	unsigned nspreads;
 	struct hist wall;         /* latency from the server's timestamp */

@@ -7,9 +7,14 @@
  *
  * Lockstep (-M): message k+1 is published -G ms after every client got
  * message k, or after --wait if some never do. Rate (-r): message k is
- * published at start + k/R whatever the clients do. Either way the run ends
- * when every client has settled every message, --wait after the last
- * publish, or at --timeout, whichever comes first.
+ * published at start + k/R whatever the clients do (a timerfd wakes the
+ * parent to the microsecond, but at most once per RUN_TICK_NS; messages that
+ * fell due together go out in one write). Flood (--flood): for -d seconds, publish in big pipelined writes
+ * whenever fewer than --window messages are unsettled at the slowest
+ * client (children report it in DONE records), and with --ack fewer than
+ * --window unanswered. Either way the run ends when every client has
+ * settled every message, --wait after the last publish, or at --timeout,
+ * whichever comes first.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "bots/client.h"
@@ -31,8 +37,13 @@
 #define RUN_TAG_PROC 1ull
 #define RUN_TAG_SIG 2ull
 #define RUN_TAG_PUB 3ull
+#define RUN_TAG_TIMER 4ull
 #define RUN_TAG(kind, i) ((kind) << 32 | (uint64_t)(i))
 #define RUN_EVENTS 64
+/* rate mode: the publisher wakes at most this often (a 5-message burst at 50,000/s) */
+#define RUN_TICK_NS 100000LL
+/* --flood: frames queued per connection in one go */
+#define RUN_FLOOD_BATCH 1024u
 /* how long children get to send their results once told to stop */
 #define RUN_COLLECT_NS (30 * 1000000000LL)
 #define RUN_REAP_NS (5 * 1000000000LL)
@@ -40,8 +51,8 @@
 /* What the parent knows about one client child. */
 struct kid {
 	int ready, finished, result;
-	uint32_t done;            /* messages 0..done-1 reached all its clients */
-	int64_t setup_end_ns;
+	uint32_t done;            /* messages 0..done-1 settled for all its clients */
+	int64_t setup_start_ns, setup_end_ns;
 	uint64_t connected;
 	char first_err[IPC_ERRLEN];
 };
@@ -56,12 +67,15 @@ struct run {
 	struct client_plan *plans;
 	int *lfds;                /* floor listeners, until the writers have them */
 	int *wfds;                /* floor writers' command pipes */
-	int ep, sigfd;
+	int ep, sigfd, tfd;
+	int64_t armed;            /* when the timerfd fires next, 0 if unarmed */
 	struct publisher pub;
 	struct msg_spec spec;
 	char *fbuf;               /* floor frames */
 	int64_t t0, deadline, first_send, last_send, last_recv;
+	int64_t late;             /* rate mode: the most a publish fell behind */
 	uint64_t sent, failed;
+	uint32_t planned;         /* messages each client expects */
 	uint32_t want;            /* lockstep: messages every client should have */
 	int stopping;             /* deadline passed or ^C: no more publishing */
 	int fatal;                /* a child failed: exit status 2 */
@@ -182,6 +196,17 @@ run_watch(struct run *r)
 		util_err("epoll_ctl() failed: %s", strerror(errno));
 		return -1;
 	}
+	/* epoll_wait counts milliseconds: a timerfd wakes us to the microsecond */
+	if ((r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
+	    TFD_CLOEXEC)) < 0) {
+		util_err("timerfd_create() failed: %s", strerror(errno));
+		return -1;
+	}
+	ev.data.u64 = RUN_TAG(RUN_TAG_TIMER, 0);
+	if (epoll_ctl(r->ep, EPOLL_CTL_ADD, r->tfd, &ev) < 0) {
+		util_err("epoll_ctl() failed: %s", strerror(errno));
+		return -1;
+	}
 	for (i = 0; i < r->nprocs; i++) {
 		ev.data.u64 = RUN_TAG(RUN_TAG_PROC, i);
 		if (epoll_ctl(r->ep, EPOLL_CTL_ADD, r->procs[i].from_fd, &ev) < 0) {
@@ -223,6 +248,8 @@ run_result(struct run *r, struct kid *kid, const char *p, size_t len)
 	rep->corrupt += res.corrupt;
 	rep->dup += res.dup;
 	rep->unexpected += res.unexpected;
+	rep->cpu_user_ns += res.cpu_user_ns;
+	rep->cpu_sys_ns += res.cpu_sys_ns;
 	rep->connected += res.connected;
 	rep->failed += res.failed;
 	rep->closed += res.closed;
@@ -253,6 +280,7 @@ run_record(struct run *r, unsigned i, uint32_t type, const char *p, size_t len)
 	if (type == IPC_READY && len == sizeof(ready)) {
 		memcpy(&ready, p, sizeof(ready));
 		kid->ready = 1;
+		kid->setup_start_ns = ready.setup_start_ns;
 		kid->setup_end_ns = ready.setup_end_ns;
 		kid->connected = ready.connected;
 		memcpy(kid->first_err, ready.first_err, sizeof(kid->first_err));
@@ -303,16 +331,40 @@ run_signal(struct run *r)
 	}
 }
 
+/* run_arm - have the timerfd fire at UNTIL_NS (CLOCK_MONOTONIC). */
+static void
+run_arm(struct run *r, int64_t until_ns)
+{
+	struct itimerspec it;
+	uint64_t ticks;
+
+	if (r->armed == until_ns)
+		return;
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = until_ns / 1000000000;
+	it.it_value.tv_nsec = until_ns % 1000000000;
+	if (read(r->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return;
+	if (timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &it, NULL) == 0)
+		r->armed = until_ns;
+}
+
 /* run_poll - one epoll_wait, at most until UNTIL_NS; handles what comes. */
 static void
 run_poll(struct run *r, int64_t until_ns)
 {
 	struct epoll_event ev[RUN_EVENTS];
-	uint64_t kind;
+	int64_t now = util_mono_ns();
+	uint64_t kind, ticks;
 	uint32_t idx;
-	int n, k;
+	int n, k, ms = 0;
 
-	n = epoll_wait(r->ep, ev, RUN_EVENTS, util_ms_until(until_ns, 1000));
+	if (until_ns > now) {
+		/* the millisecond timeout only backs the timerfd up */
+		ms = util_ms_until(until_ns, 1000) + 1;
+		run_arm(r, until_ns);
+	}
+	n = epoll_wait(r->ep, ev, RUN_EVENTS, ms);
 	if (n < 0 && errno != EINTR) {
 		run_fatal(r, "epoll_wait() failed");
 		return;
@@ -325,7 +377,10 @@ run_poll(struct run *r, int64_t until_ns)
 		else if (kind == RUN_TAG_SIG)
 			run_signal(r);
 		else if (kind == RUN_TAG_PUB)
-			publish_readable(&r->pub, idx);
+			publish_event(&r->pub, idx, ev[k].events);
+		else if (kind == RUN_TAG_TIMER && read(r->tfd, &ticks,
+		    sizeof(ticks)) == (ssize_t)sizeof(ticks))
+			r->armed = 0;
 	}
 	if (util_mono_ns() >= r->deadline)
 		r->stopping = 1;
@@ -333,7 +388,7 @@ run_poll(struct run *r, int64_t until_ns)
 
 /* run_wait - serve events until DONE(r), UNTIL_NS, or the run stops. */
 static void
-run_wait(struct run *r, int64_t until_ns, int (*done)(const struct run *))
+run_wait(struct run *r, int64_t until_ns, int (*done)(struct run *))
 {
 	if (until_ns > r->deadline)
 		until_ns = r->deadline;
@@ -343,7 +398,7 @@ run_wait(struct run *r, int64_t until_ns, int (*done)(const struct run *))
 }
 
 static int
-run_all_ready(const struct run *r)
+run_all_ready(struct run *r)
 {
 	unsigned k;
 
@@ -354,7 +409,7 @@ run_all_ready(const struct run *r)
 }
 
 static int
-run_all_done(const struct run *r)
+run_all_done(struct run *r)
 {
 	unsigned k;
 
@@ -366,7 +421,7 @@ run_all_done(const struct run *r)
 }
 
 static int
-run_all_finished(const struct run *r)
+run_all_finished(struct run *r)
 {
 	unsigned k;
 
@@ -377,6 +432,8 @@ run_all_finished(const struct run *r)
 	if (r->o->persistent && r->o->ack && !r->o->floor &&
 	    r->pub.acks + r->pub.refused < r->pub.sent)
 		return 0;
+	if (r->o->persistent && !r->o->floor && publish_flush(&r->pub) > 0)
+		return 0;
 	return 1;
 }
 
@@ -384,12 +441,16 @@ run_all_finished(const struct run *r)
 static int
 run_setup_done(struct run *r)
 {
-	int64_t end = 0;
+	int64_t start = 0, end = 0;
 	uint64_t connected = 0;
 	const char *err = "set-up did not finish before the timeout";
 	unsigned k;
 
+	/* from the first connect to the last ACK, as the clients saw them */
 	for (k = 0; k < r->nkids; k++) {
+		if (r->kids[k].setup_start_ns > 0 &&
+		    (start == 0 || r->kids[k].setup_start_ns < start))
+			start = r->kids[k].setup_start_ns;
 		if (r->kids[k].setup_end_ns > end)
 			end = r->kids[k].setup_end_ns;
 		connected += r->kids[k].connected;
@@ -398,7 +459,10 @@ run_setup_done(struct run *r)
 	}
 	if (!run_all_ready(r) || end == 0)
 		end = util_mono_ns();
-	r->rep->setup_ns = end - r->t0;
+	if (start == 0)
+		start = r->t0;
+	r->rep->setup_ns = end - start;
+	r->rep->connected_ready = connected;
 	if (connected > 0 || r->fatal)
 		return 0;
 	if (r->o->floor)
@@ -409,7 +473,21 @@ run_setup_done(struct run *r)
 	return -1;
 }
 
-/* run_publish - publish message SEQ by whichever way this run uses. */
+/* run_sent - message SEQ went out at SEND_NS (RC 0) or could not (RC -1). */
+static void
+run_sent(struct run *r, int rc, int64_t send_ns)
+{
+	if (rc < 0) {
+		r->failed++;
+		r->last_send = util_mono_ns();
+		return;
+	}
+	if (r->sent++ == 0)
+		r->first_send = send_ns;
+	r->last_send = send_ns;
+}
+
+/* run_publish - publish message SEQ now by whichever way this run uses. */
 static void
 run_publish(struct run *r, uint32_t seq)
 {
@@ -424,14 +502,14 @@ run_publish(struct run *r, uint32_t seq)
 	} else {
 		rc = publish_send(&r->pub, seq, &send_ns);
 	}
-	if (rc < 0) {
-		r->failed++;
-		r->last_send = util_mono_ns();
-		return;
-	}
-	if (r->sent++ == 0)
-		r->first_send = send_ns;
-	r->last_send = send_ns;
+	run_sent(r, rc, send_ns);
+}
+
+/* run_queue - persistent publishing: queue SEQ stamped NOW; publish_flush sends it. */
+static void
+run_queue(struct run *r, uint32_t seq, int64_t now)
+{
+	run_sent(r, publish_queue(&r->pub, seq, now), now);
 }
 
 /* run_lockstep - each message once the previous one reached everyone. */
@@ -440,7 +518,7 @@ run_lockstep(struct run *r)
 {
 	uint32_t seq;
 
-	for (seq = 0; seq < r->o->planned && !r->stopping; seq++) {
+	for (seq = 0; seq < r->planned && !r->stopping; seq++) {
 		if (seq > 0)
 			run_wait(r, util_mono_ns() + (int64_t)(r->o->gap_ms * 1e6), NULL);
 		if (r->stopping)
@@ -452,20 +530,107 @@ run_lockstep(struct run *r)
 	}
 }
 
-/* run_rate - message k at start + k/R; late ones go out at once. */
+/* run_due - when message SEQ is due in rate mode. */
+static int64_t
+run_due(const struct run *r, int64_t start, uint32_t seq)
+{
+	return start + (int64_t)((double)seq * 1e9 / r->o->rate);
+}
+
+/*
+ * run_rate - message k at start + k/R. Whatever fell due while we slept
+ * goes out at once, persistent ones in one write; how late the latest one
+ * was is reported.
+ */
 static void
 run_rate(struct run *r)
 {
-	int64_t start = util_mono_ns(), due;
-	uint32_t seq;
+	int64_t start = util_mono_ns(), due, now, woke = start - RUN_TICK_NS;
+	uint32_t seq = 0;
 
-	for (seq = 0; seq < r->o->planned && !r->stopping; seq++) {
-		due = start + (int64_t)((double)seq * 1e9 / r->o->rate);
-		run_wait(r, due, NULL);
+	while (seq < r->planned && !r->stopping) {
+		due = run_due(r, start, seq);
+		/* at high rates wake once a tick and send what fell due in it */
+		run_wait(r, due > woke + RUN_TICK_NS ? due : woke + RUN_TICK_NS, NULL);
 		if (r->stopping)
 			break;
-		run_publish(r, seq);
+		now = woke = util_mono_ns();
+		if (now - due > r->late + RUN_TICK_NS)
+			r->late = now - due - RUN_TICK_NS;
+		do {
+			if (r->o->persistent && !r->o->floor)
+				run_queue(r, seq, now);
+			else
+				run_publish(r, seq);
+			seq++;
+		} while (seq < r->planned && run_due(r, start, seq) <= now);
+		if (r->o->persistent && !r->o->floor)
+			publish_flush(&r->pub);
 	}
+}
+
+/* run_low - --flood: messages below this are settled at every client. */
+static uint32_t
+run_low(const struct run *r)
+{
+	uint32_t low = UINT32_MAX;
+	unsigned k;
+
+	for (k = 0; k < r->nkids; k++)
+		if (!r->procs[r->nwriters + k].eof && r->kids[k].done < low)
+			low = r->kids[k].done;
+	return low;
+}
+
+/* run_room - --flood: how many more messages the windows allow now. */
+static int64_t
+run_room(const struct run *r)
+{
+	int64_t room, low = run_low(r), answered;
+
+	room = low + (int64_t)r->o->window - (int64_t)r->sent;
+	if (r->o->ack) {
+		answered = (int64_t)(r->pub.acks + r->pub.refused);
+		if (answered + (int64_t)r->o->window - (int64_t)r->sent < room)
+			room = answered + (int64_t)r->o->window - (int64_t)r->sent;
+	}
+	return room;
+}
+
+/*
+ * run_flood - for -d seconds, queue a batch whenever the queues are empty
+ * and the windows have room, and write it at once; otherwise wait for
+ * DONE records, replies or room in a socket.
+ */
+static void
+run_flood(struct run *r)
+{
+	int64_t end = util_mono_ns() + (int64_t)(r->o->duration_s * 1e9), now;
+	int64_t room, batch;
+	uint32_t seq = 0, last;
+	unsigned k;
+
+	while (!r->stopping && (now = util_mono_ns()) < end &&
+	    seq < r->o->planned) {
+		room = run_room(r);
+		if (room <= 0 || publish_flush(&r->pub) > 0) {
+			run_poll(r, now + 10000000 < end ? now + 10000000 : end);
+			continue;
+		}
+		batch = room < (int64_t)(RUN_FLOOD_BATCH * r->pub.n) ? room :
+		    (int64_t)(RUN_FLOOD_BATCH * r->pub.n);
+		while (batch-- > 0 && seq < r->o->planned)
+			run_queue(r, seq++, now);
+		publish_flush(&r->pub);
+		run_poll(r, now);
+	}
+	/* now the children know what every client must get */
+	last = (uint32_t)r->sent;
+	r->planned = last;
+	for (k = 0; k < r->nkids; k++)
+		if (!r->procs[r->nwriters + k].eof)
+			ipc_send(r->procs[r->nwriters + k].to_fd, IPC_LAST, &last,
+			    sizeof(last));
 }
 
 /* run_collect - STOP every client child and merge the results they send. */
@@ -517,7 +682,8 @@ run_figures(struct run *r)
 	struct report *rep = r->rep;
 	unsigned i;
 
-	rep->expected = (uint64_t)r->o->clients * r->o->planned;
+	rep->messages = r->planned;
+	rep->expected = (uint64_t)r->o->clients * r->planned;
 	rep->bad = rep->expected - rep->good;
 	rep->published = r->sent;
 	rep->pub_failed = r->failed;
@@ -526,6 +692,9 @@ run_figures(struct run *r)
 	memcpy(rep->pub_err, r->pub.first_err, sizeof(rep->pub_err));
 	if (r->sent > 0 && r->last_recv > r->first_send)
 		rep->run_ns = r->last_recv - r->first_send;
+	if (r->sent > 1)
+		rep->publish_ns = r->last_send - r->first_send;
+	rep->late_ns = r->late;
 	rep->spread_ns = (int64_t)rep->mono.max * 1000;
 	for (i = 0; i < rep->nspreads; i++) {
 		if (rep->spreads[i] == 0)
@@ -546,7 +715,8 @@ run_init(struct run *r, const struct bots_opts *o, struct report *rep)
 	memset(r, 0, sizeof(*r));
 	r->o = o;
 	r->rep = rep;
-	r->ep = r->sigfd = -1;
+	r->ep = r->sigfd = r->tfd = -1;
+	r->planned = o->planned;
 	r->nwriters = o->floor ? o->writers : 0;
 	r->nkids = (o->clients + o->per_child - 1) / o->per_child;
 	r->tgt.addr = o->host;
@@ -565,7 +735,7 @@ run_init(struct run *r, const struct bots_opts *o, struct report *rep)
 		return -1;
 	for (i = 0; i < r->nwriters; i++)
 		r->lfds[i] = -1;
-	if (o->rate == 0) {
+	if (o->lockstep) {
 		rep->nspreads = o->planned;
 		rep->spreads = calloc(o->planned, sizeof(*rep->spreads));
 		if (rep->spreads == NULL)
@@ -592,6 +762,8 @@ run_free(struct run *r)
 		close(r->ep);
 	if (r->sigfd >= 0)
 		close(r->sigfd);
+	if (r->tfd >= 0)
+		close(r->tfd);
 	publish_free(&r->pub);
 	free(r->procs);
 	free(r->kids);
@@ -599,6 +771,16 @@ run_free(struct run *r)
 	free(r->lfds);
 	free(r->wfds);
 	free(r->fbuf);
+}
+
+/* run_hold - --hold: every client subscribed and idle; say so, then wait. */
+static void
+run_hold(struct run *r)
+{
+	printf("holding: %llu clients subscribed, idle for %g s\n",
+	    (unsigned long long)r->rep->connected_ready, r->o->hold_s);
+	fflush(stdout);
+	run_wait(r, util_mono_ns() + (int64_t)(r->o->hold_s * 1e9), NULL);
 }
 
 /* run_phases - spawn, set up, publish, wait; -1 if it never got going. */
@@ -619,7 +801,11 @@ run_phases(struct run *r)
 		    r->o->host_name, r->o->port, r->pub.first_err);
 		return -1;
 	}
-	if (r->o->rate > 0)
+	if (r->o->hold_s > 0)
+		run_hold(r);
+	if (r->o->flood)
+		run_flood(r);
+	else if (r->o->rate > 0)
 		run_rate(r);
 	else
 		run_lockstep(r);

@@ -62,8 +62,16 @@ seen_settle(struct seen *w)
 int
 seen_take(struct seen *w, uint32_t s, uint32_t stride)
 {
-	uint32_t i, j;
+	uint32_t i, j, k;
+	uint64_t pending = 0;
 
+	/* the common case: the next message, nothing else outstanding */
+	for (k = 0; k < SEEN_WORDS; k++)
+		pending |= w->got[k] | w->lost[k];
+	if (s == w->next && pending == 0) {
+		w->next++;
+		return 1;
+	}
 	/* a message far ahead: the oldest ones are given up to make room */
 	if (s - w->next >= SEEN_WINDOW)
 		seen_slide(w, s - w->next - SEEN_WINDOW + 1);

@@ -66,6 +66,20 @@ util_hex32(char *out, uint32_t v)
 	}
 }
 
+size_t
+util_u64(char *out, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
 uint32_t
 util_hash(uint32_t h, const void *p, size_t len)
 {

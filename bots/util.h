@@ -22,6 +22,8 @@ void util_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* util_hex32 - format V as 8 lowercase hex digits (no terminator). */
 void util_hex32(char *out, uint32_t v);
+/* util_u64 - format V in decimal (no terminator); the digits written. */
+size_t util_u64(char *out, uint64_t v);
 /* util_hash - FNV-1a over LEN bytes, seeded with H. */
 uint32_t util_hash(uint32_t h, const void *p, size_t len);
 

@@ -12,7 +12,7 @@ M=2
 [ -x "$JANUS_BOTS" ] || skip_all "janus-bots not built"
 [ -x "$FAKE" ] || skip_all "t/bots_fake not built"
 
-plan 42
+plan 59
 
 # fake_start MODE: start the fake on a port the kernel picks; sets FPORT, FPID.
 fake_start() {
@@ -72,6 +72,24 @@ is "$(jsum hist)" $((N * 20)) "persistent: histogram counts sum"
 bots -r 20 -d 1 --part1
 is "$RC" 0 "rate mode with the 2009 publish: exit status 0"
 is "$(jnum good)" $((N * 20)) "rate mode, 2009 publish: good adds up"
+
+# --flood: a small window, since the fake writes every delivery on its own
+bots --flood -d 0.5 --window 4
+is "$RC" 0 "flood: exit status 0"
+P=$(jnum published)
+[ "${P:-0}" -gt 4 ]
+ok $? "flood: more messages than one window went out ($P)"
+is "$(jnum good)" $((N * ${P:-0})) "flood: good = clients x published"
+is "$(jsum hist)" $((N * ${P:-0})) "flood: histogram counts sum"
+grep -q '"mode":"flood"' "$T_DIR/out"
+ok $? "flood: the JSON line names the mode"
+bots --flood -d 0.5 --window 4 --publishers 2 --ack
+is "$RC" 0 "flood, two publishers with acks: exit status 0"
+is "$(jnum acks)" "$(jnum published)" "flood with acks: every publish acknowledged"
+bots -M 1 --hold 0.3
+is "$RC" 0 "--hold: exit status 0"
+grep -q "^holding: $N clients subscribed" "$T_DIR/out"
+ok $? "--hold: says when every client is subscribed"
 stop_pid "$FPID"
 
 fake_start --drop-one
@@ -81,6 +99,12 @@ is "$RC" 1 "drop-one: exit status 1"
 is "$(jnum bad)" "$M" "drop-one: the client that got nothing counts bad for each message"
 is "$(jnum good)" $((N * M - M)) "drop-one: everyone else is good"
 is "$(jsum hist)" $((N * M - M)) "drop-one: histogram holds only good deliveries"
+# the fake misbehaves towards its first subscriber ever: a fresh one
+stop_pid "$FPID"
+fake_start --drop-one
+bots --flood -d 0.5 --window 4
+is "$RC" 1 "drop-one, flood: exit status 1"
+is "$(jnum bad)" "$(jnum published)" "drop-one, flood: the client that got nothing counts bad"
 stop_pid "$FPID"
 
 fake_start --corrupt
@@ -89,6 +113,12 @@ bots -M "$M"
 is "$RC" 1 "corrupt: exit status 1"
 is "$(jnum corrupt)" "$M" "corrupt: each wrong object is caught"
 is "$(jnum bad)" "$M" "corrupt: and counts bad"
+# the fake misbehaves towards its first subscriber ever: a fresh one
+stop_pid "$FPID"
+fake_start --corrupt
+bots --flood -d 0.5 --window 4
+is "$RC" 1 "corrupt, flood: exit status 1"
+is "$(jnum corrupt)" "$(jnum published)" "corrupt, flood: each wrong object is caught"
 stop_pid "$FPID"
 
 fake_start --duplicate
@@ -97,6 +127,12 @@ bots -M "$M"
 is "$RC" 1 "duplicate: exit status 1"
 is "$(jnum duplicate)" "$M" "duplicate: each second copy is caught"
 is "$(jnum good)" $((N * M)) "duplicate: the first copies are good"
+# the fake misbehaves towards its first subscriber ever: a fresh one
+stop_pid "$FPID"
+fake_start --duplicate
+bots --flood -d 0.5 --window 4
+is "$RC" 1 "duplicate, flood: exit status 1"
+is "$(jnum duplicate)" "$(jnum published)" "duplicate, flood: each second copy is caught"
 stop_pid "$FPID"
 
 fake_start --swap
@@ -109,6 +145,8 @@ is "$RC" 0 "swap, two persistent publishers: each pair spans both, exit 0"
 bots -r 20 -d 1
 is "$RC" 1 "swap, one persistent publisher: out of order, exit status 1"
 is "$(jnum bad)" $((N * 10)) "swap, one publisher: each overtaken message counts bad"
+bots --flood -d 0.5 --window 4
+is "$RC" 1 "swap, flood with one publisher: exit status 1"
 stop_pid "$FPID"
 
 # nothing listens on the port the fake had any more
@@ -123,3 +161,5 @@ is $? 2 "usage error: exit status 2"
 is $? 2 "-M with -r: exit status 2"
 "$JANUS_BOTS" --floor --persistent > /dev/null 2>&1
 is $? 2 "--floor with --persistent: exit status 2"
+"$JANUS_BOTS" --flood -M 3 > /dev/null 2>&1
+is $? 2 "--flood with -M: exit status 2"
