@@ -368,8 +368,9 @@ conn_readable(struct worker *w, struct conn *c, int hup)
 			return;
 		}
 	}
-	if (!(c->flags & CONN_CLOSING))
-		list_append(&w->readable, &c->dead);  /* more to read: next pass */
+	/* more to read: next pass (a failed write may have queued it already) */
+	if (!(c->flags & CONN_CLOSING) && !list_linked(&c->dead))
+		list_append(&w->readable, &c->dead);
 }
 
 void
