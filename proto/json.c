@@ -312,33 +312,6 @@ json_scan_literal(struct json_cur *c, const char *word, size_t n)
 static int json_scan_value(struct json_cur *c, int depth,
     struct json_span *out);
 
-/* json_scan_array - an array, c->p at '['; elements go one level deeper. */
-static int
-json_scan_array(struct json_cur *c, int depth)
-{
-	struct json_span v;
-
-	c->p = json_skip_ws(c->p + 1, c->end);
-	if (c->p < c->end && *c->p == ']') {
-		c->p++;
-		return 0;
-	}
-	for (;;) {
-		if (json_scan_value(c, depth + 1, &v) < 0)
-			return -1;
-		c->p = json_skip_ws(c->p, c->end);
-		if (c->p >= c->end)
-			return json_fail(c, JSON_E_TRUNCATED, c->end);
-		if (*c->p == ']') {
-			c->p++;
-			return 0;
-		}
-		if (*c->p != ',')
-			return json_fail(c, JSON_E_SYNTAX, c->p);
-		c->p = json_skip_ws(c->p + 1, c->end);
-	}
-}
-
 /* json_scan_member - `"key" : value`, c->p at the key (after whitespace). */
 static int
 json_scan_member(struct json_cur *c, int depth, struct json_span *key,
@@ -355,24 +328,30 @@ json_scan_member(struct json_cur *c, int depth, struct json_span *key,
 	return json_scan_value(c, depth, val);
 }
 
-/* json_scan_object - an object, c->p at '{'; members go one level deeper. */
+/*
+ * json_scan_items - an array or an object, c->p at its opening bracket;
+ * its items (values, or members when close is '}') go one level deeper.
+ */
 static int
-json_scan_object(struct json_cur *c, int depth)
+json_scan_items(struct json_cur *c, int depth, char close)
 {
 	struct json_span k, v;
+	int r;
 
 	c->p = json_skip_ws(c->p + 1, c->end);
-	if (c->p < c->end && *c->p == '}') {
+	if (c->p < c->end && *c->p == close) {
 		c->p++;
 		return 0;
 	}
 	for (;;) {
-		if (json_scan_member(c, depth + 1, &k, &v) < 0)
+		r = close == '}' ? json_scan_member(c, depth + 1, &k, &v) :
+		    json_scan_value(c, depth + 1, &v);
+		if (r < 0)
 			return -1;
 		c->p = json_skip_ws(c->p, c->end);
 		if (c->p >= c->end)
 			return json_fail(c, JSON_E_TRUNCATED, c->end);
-		if (*c->p == '}') {
+		if (*c->p == close) {
 			c->p++;
 			return 0;
 		}
@@ -400,8 +379,7 @@ json_scan_value(struct json_cur *c, int depth, struct json_span *out)
 		if (depth > JSON_MAX_DEPTH)
 			return json_fail(c, JSON_E_DEPTH, c->p);
 		out->type = *c->p == '{' ? JSON_OBJECT : JSON_ARRAY;
-		r = out->type == JSON_OBJECT ? json_scan_object(c, depth) :
-		    json_scan_array(c, depth);
+		r = json_scan_items(c, depth, out->type == JSON_OBJECT ? '}' : ']');
 		break;
 	case 't':
 		out->type = JSON_TRUE;
