@@ -179,6 +179,9 @@ worker_setup(struct worker *w, sigset_t *wait)
 	}
 	w->me = shm_worker(w->shm, w->slot);
 	w->stats = &w->me->stats;
+	snprintf(role, sizeof(role), "%u", w->slot);
+	if (fault_fail("worker_setup", role))
+		return -1;
 	if (sig_catch(worker_sigs, sizeof(worker_sigs) / sizeof(worker_sigs[0]),
 	    worker_on_signal, wait) < 0 || worker_alloc(w) < 0 || worker_epoll(w) < 0)
 		return -1;
