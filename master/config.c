@@ -46,6 +46,12 @@ config_reload(struct master *m)
 	while ((name = conf_restart_diff(&m->conf, &next, &pos)) != NULL)
 		log_warn("reload: '%s' changed, but only a restart applies it; keeping the current value", name);
 	conf_keep_restart(&next, &m->conf);
+	/* check again: new live values must fit the settings kept (max_frame and the ring) */
+	if (conf_check(&next, err, sizeof(err)) < 0) {
+		log_error("reload failed, keeping the current settings: %s", err);
+		notify_send("READY=1\nSTATUS=reload failed: %s", err);
+		return;
+	}
 	m->conf = next;
 	log_set_level((enum log_level)m->conf.log_level);
 	shm_conf_store(&m->shm, &m->conf);

@@ -44,6 +44,8 @@ publish_locked(struct worker *w, const struct request *r, uint64_t *seq)
 	long id, n;
 	char *dst;
 
+	if (maxlen > s->ring.size / 4)
+		return "message too large for the ring (ring_size must be 4 x max_frame)";
 	id = topics_intern_locked(&s->topics, r->topic, r->topic_len, ring_tail(&s->ring));
 	if (id < 0)
 		return "too many topics (max_topics)";
