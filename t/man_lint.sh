@@ -6,6 +6,10 @@
 pages="man/janusd.8 man/janusd.conf.5 man/janus-bots.1"
 plan 6
 for page in $pages; do
+	if ! command -v groff >/dev/null; then
+		skip "groff is not installed"
+		continue
+	fi
 	out=$(groff -mandoc -ww -z "$srcdir/$page" 2>&1)
 	[ -z "$out" ]
 	ok $? "groff renders $page cleanly"
