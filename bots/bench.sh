@@ -4,8 +4,10 @@
 #
 # make bench (janusd -w 2, started fresh for each scenario):
 #   1. fan-out spread (publish until the last client has it, median of
-#      -M messages) at 1,000, 10,000 and 19,000 clients, beside
-#      janus-bots --floor with 2 writers at the same size; goal <= 1.0x.
+#      -M messages) at 1,000, 10,000, 19,000 (issue 5's size) and 20,000
+#      clients (issue 3's: its report must say good = 20000, bad = 0),
+#      beside janus-bots --floor with 2 writers at the same size; goal
+#      <= 1.0x.
 #   3. throughput: --flood (persistent, pipelined publishing, kept within
 #      --window of the slowest client) for -d seconds to 1,000 and to 100
 #      subscribers; delivered messages per second, goals 7.5M and 15M.
@@ -25,9 +27,10 @@
 # janusd is stopped by PID on any exit and /dev/shm/janusd.PORT removed;
 # every janus-bots run is bounded by --timeout and by timeout(1).
 #
-# Usage: bots/bench.sh [-S] [-n "1000 10000 19000"] [-M 5] [-w 2] [-d 5] [-t 120]
+# Usage: bots/bench.sh [-S] [-n "1000 10000 19000 20000"] [-M 5] [-w 2] [-d 5] [-t 120]
 #   -S          the scale run (target 2) instead of targets 1, 3-6
-#   -n SIZES    fan-out client counts, in quotes (1000 10000 19000; -S: 100000)
+#   -n SIZES    fan-out client counts, in quotes (1000 10000 19000 20000;
+#               -S: 100000)
 #   -M COUNT    messages per fan-out run (5)
 #   -w WORKERS  janusd workers and floor writers (2; -S: 6)
 #   -d SECONDS  length of the throughput runs (5)
@@ -65,7 +68,7 @@ if [ "$SCALE" = 1 ]; then
 	WORKERS=${WORKERS:-6}
 	TIMEOUT=${TIMEOUT:-600}
 else
-	SIZES=${SIZES:-"1000 10000 19000"}
+	SIZES=${SIZES:-"1000 10000 19000 20000"}
 	WORKERS=${WORKERS:-2}
 	TIMEOUT=${TIMEOUT:-120}
 fi
@@ -208,10 +211,13 @@ median_spread() {
 		tr ',' '\n' | grep -v null | sort -g |
 		awk '{ v[NR] = $1 } END { if (NR > 0) print v[int((NR + 1) / 2)] }'
 }
-# all_good FILE: the run delivered every message intact (bad 0, errors 0).
+# all_good FILE: every client got every message intact (good = n, bad 0,
+# every expected delivery good, errors 0).
 all_good() {
-	[ "$(field "$1" bad)" = 0 ] && [ "$(field "$1" errors)" = 0 ] &&
-		[ -n "$(field "$1" good)" ] && [ "$(field "$1" good)" != 0 ]
+	[ -n "$(field "$1" n)" ] && [ "$(field "$1" good)" = "$(field "$1" n)" ] &&
+		[ "$(field "$1" bad)" = 0 ] && [ "$(field "$1" errors)" = 0 ] &&
+		[ "$(field "$1" deliveries_bad)" = 0 ] &&
+		[ "$(field "$1" deliveries_good)" = "$(field "$1" deliveries_expected)" ]
 }
 
 # janusd_mem KEY: KEY (RssAnon, VmRSS, RssShmem) in kB, summed over the

@@ -16,7 +16,7 @@
 #define BOTS_NAME "janus-bots"
 #define BOTS_VERSION "0.1.0"
 
-/* Exit status: every delivery good / some bad / usage or setup error. */
+/* Exit status: every client good / some bad / usage or setup error. */
 #define BOTS_EXIT_OK 0
 #define BOTS_EXIT_BAD 1
 #define BOTS_EXIT_SETUP 2

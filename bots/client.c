@@ -11,9 +11,12 @@
  * when the client gets the published object byte for byte (after the
  * server's timestamp), once, and in the order of its publishing connection
  * (bots/seen.h; with several persistent publishers, the next message of
- * each stream per client in one compact array). A frame that is not a good delivery, an ACK or a PING
- * counts as an error (corrupt, duplicate or out of order, unexpected); the
- * parent derives bad = expected - good.
+ * each stream per client in one compact array). A frame that is not a good
+ * delivery, an ACK or a PING counts as an error (corrupt, duplicate or out
+ * of order, unexpected) and marks its client. A client is good when it got
+ * its ACK, every planned message was a good delivery and it is not marked:
+ * each connection counts its good deliveries, and the RESULT says how many
+ * clients are good; the parent derives bad = clients - good.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -61,6 +64,10 @@ enum conn_state {
 	CS_DEAD
 };
 
+/* struct conn flags */
+#define CONN_ACKED 1u     /* it got its ACK: it took part in the run */
+#define CONN_WRONG 2u     /* it got a frame that counts as an error */
+
 /* 64 bytes per client: a run holds tens of thousands. */
 struct conn {
 	int fd;
@@ -68,6 +75,8 @@ struct conn {
 	char *part;
 	struct seen seen; /* which messages have settled */
 	uint8_t state;
+	uint8_t flags;    /* CONN_ACKED, CONN_WRONG */
+	uint32_t good;    /* its good deliveries */
 };
 
 struct client {
@@ -330,13 +339,16 @@ conn_deliver(struct client *cl, struct conn *c, const struct msg_seen *m)
 
 	if (m->seq >= cl->planned) {
 		cl->res.unexpected++;
+		c->flags |= CONN_WRONG;
 		return;
 	}
 	if (!conn_take(cl, c, m->seq)) {
 		cl->res.dup++;
+		c->flags |= CONN_WRONG;
 		return;
 	}
-	cl->res.good++;
+	c->good++;
+	cl->res.deliveries++;
 	hist_add(&cl->wall, wall > 0 ? (uint64_t)wall : 0);
 	hist_add(&cl->mono, mono > 0 ? (uint64_t)mono / 1000 : 0);
 	if (cl->spread != NULL && mono > cl->spread[m->seq])
@@ -350,6 +362,7 @@ static void
 conn_subscribed(struct client *cl, struct conn *c)
 {
 	c->state = CS_READY;
+	c->flags |= CONN_ACKED;
 	cl->inflight--;
 	cl->res.connected++;
 }
@@ -394,10 +407,12 @@ conn_frame(struct client *cl, struct conn *c, const char *f, size_t len)
 			conn_deliver(cl, c, &m);
 		} else if (msg_is_stamped(f, len)) {
 			cl->res.corrupt++;
+			c->flags |= CONN_WRONG;
 			client_note_frame(cl, "a delivered object differs from the "
 			    "published one", f, len);
 		} else {
 			cl->res.unexpected++;
+			c->flags |= CONN_WRONG;
 			client_note_frame(cl, "an unexpected frame", f, len);
 		}
 		return;
@@ -414,6 +429,7 @@ conn_keep(struct client *cl, struct conn *c, const char *p, size_t n)
 
 	if (c->plen + n > cl->frame_max) {
 		cl->res.unexpected++;
+		c->flags |= CONN_WRONG;
 		client_note(cl, "a frame longer than any the bots expect", 0);
 		return -1;
 	}
@@ -587,6 +603,22 @@ client_progress(struct client *cl)
 	return 0;
 }
 
+/*
+ * client_good - clients that got their ACK and every planned message as a
+ * good delivery, and no frame that counts as an error.
+ */
+static uint64_t
+client_good(const struct client *cl)
+{
+	uint64_t good = 0;
+	unsigned i;
+
+	for (i = 0; i < cl->count; i++)
+		good += cl->c[i].flags == CONN_ACKED &&
+		    cl->c[i].good == cl->planned;
+	return good;
+}
+
 /* client_result - send counters, spreads and both histograms in one record. */
 static int
 client_result(struct client *cl)
@@ -605,6 +637,7 @@ client_result(struct client *cl)
 	if (cl->res.setup_end_ns == 0)
 		cl->res.setup_end_ns = util_mono_ns();
 	cl->res.clients = cl->count;
+	cl->res.good = client_good(cl);
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		cl->res.cpu_user_ns = (int64_t)ru.ru_utime.tv_sec * 1000000000 +
 		    (int64_t)ru.ru_utime.tv_usec * 1000;

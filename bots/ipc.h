@@ -37,7 +37,8 @@ struct ipc_ready {
 struct ipc_result {
 	uint64_t clients;
 	uint64_t connected, failed, closed;
-	uint64_t good;            /* deliveries intact, in order, once */
+	uint64_t good;            /* clients with every message (bots/client.c) */
+	uint64_t deliveries;      /* deliveries intact, in order, once */
 	uint64_t corrupt, dup, unexpected;
 	int64_t setup_end_ns;
 	int64_t last_recv_ns;     /* last good delivery, 0 if none */

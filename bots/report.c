@@ -60,13 +60,22 @@ report_errors(const struct report *r)
 	return r->corrupt + r->dup + r->unexpected;
 }
 
+/* report_deliveries_bad - expected deliveries that were not good ones. */
+static uint64_t
+report_deliveries_bad(const struct report *r)
+{
+	return r->deliveries_expected > r->deliveries_good ?
+	    r->deliveries_expected - r->deliveries_good : 0;
+}
+
 int
 report_status(const struct report *r)
 {
 	if (r->setup_error)
 		return BOTS_EXIT_SETUP;
-	if (r->good != r->expected || r->bad != 0 || report_errors(r) != 0 ||
-	    r->pub_failed != 0 || r->refused != 0)
+	if (r->good != r->o->clients || r->bad != 0 ||
+	    report_deliveries_bad(r) != 0 ||
+	    report_errors(r) != 0 || r->pub_failed != 0 || r->refused != 0)
 		return BOTS_EXIT_BAD;
 	if (r->o->persistent && r->o->ack && r->acks != r->published)
 		return BOTS_EXIT_BAD;
@@ -101,7 +110,7 @@ report_rate(uint64_t count, int64_t ns)
 static double
 report_checked(const struct report *r)
 {
-	return report_rate(r->good + report_errors(r),
+	return report_rate(r->deliveries_good + report_errors(r),
 	    r->cpu_user_ns + r->cpu_sys_ns);
 }
 
@@ -140,6 +149,16 @@ report_histogram(const struct report *r, FILE *f)
 	}
 	fprintf(f, "%12.3f ms | max\n", (double)h->max / 1000.0);
 	hist_rows_free(&rows);
+}
+
+/* report_deliveries - the per-delivery counts behind the per-client line. */
+static void
+report_deliveries(const struct report *r, FILE *f)
+{
+	fprintf(f, "deliveries: good: %llu, bad: %llu (of %u clients x %u "
+	    "messages)\n", (unsigned long long)r->deliveries_good,
+	    (unsigned long long)report_deliveries_bad(r), r->o->clients,
+	    r->messages);
 }
 
 /* report_percentiles - wsperf analyzer's table, one column per clock. */
@@ -187,7 +206,8 @@ report_summary(const struct report *r, FILE *f)
 		    o->publishers, (unsigned long long)r->acks,
 		    (unsigned long long)r->refused);
 	fprintf(f, "throughput: %.0f delivered/s, %.0f published/s",
-	    report_rate(r->good, r->run_ns), report_rate(r->published, r->publish_ns));
+	    report_rate(r->deliveries_good, r->run_ns),
+	    report_rate(r->published, r->publish_ns));
 	if (o->rate > 0)
 		fprintf(f, ", publishing at most %.3f ms late", report_ms(r->late_ns));
 	fprintf(f, "\nclient children: %.3f s CPU (%.3f user), %.0f frames "
@@ -208,6 +228,7 @@ report_text(const struct report *r, FILE *f)
 	    report_ms(r->setup_ns), (unsigned long long)r->good,
 	    (unsigned long long)r->bad, report_ms(r->run_ns));
 	report_histogram(r, f);
+	report_deliveries(r, f);
 	report_percentiles(r, f);
 	report_summary(r, f);
 }
@@ -271,8 +292,9 @@ report_json(const struct report *r, FILE *f)
 	const struct bots_opts *o = r->o;
 
 	fprintf(f, "{\"mode\":\"%s\",\"floor\":%s,\"persistent\":%s,\"n\":%u,"
-	    "\"messages\":%u,\"published\":%llu,\"expected\":%llu,"
-	    "\"good\":%llu,\"bad\":%llu,\"errors\":%llu,\"corrupt\":%llu,"
+	    "\"messages\":%u,\"published\":%llu,\"good\":%llu,\"bad\":%llu,"
+	    "\"deliveries_expected\":%llu,\"deliveries_good\":%llu,"
+	    "\"deliveries_bad\":%llu,\"errors\":%llu,\"corrupt\":%llu,"
 	    "\"duplicate\":%llu,\"unexpected\":%llu,\"connected\":%llu,"
 	    "\"failed\":%llu,\"closed\":%llu,\"publish_failed\":%llu,"
 	    "\"acks\":%llu,\"refused\":%llu,",
@@ -280,8 +302,11 @@ report_json(const struct report *r, FILE *f)
 	    o->floor ? "true" : "false",
 	    o->persistent && !o->floor ? "true" : "false", o->clients,
 	    r->messages, (unsigned long long)r->published,
-	    (unsigned long long)r->expected, (unsigned long long)r->good,
-	    (unsigned long long)r->bad, (unsigned long long)report_errors(r),
+	    (unsigned long long)r->good, (unsigned long long)r->bad,
+	    (unsigned long long)r->deliveries_expected,
+	    (unsigned long long)r->deliveries_good,
+	    (unsigned long long)report_deliveries_bad(r),
+	    (unsigned long long)report_errors(r),
 	    (unsigned long long)r->corrupt, (unsigned long long)r->dup,
 	    (unsigned long long)r->unexpected, (unsigned long long)r->connected,
 	    (unsigned long long)r->failed, (unsigned long long)r->closed,
@@ -297,7 +322,8 @@ report_json(const struct report *r, FILE *f)
 		    o->window);
 	fprintf(f, "\"delivered_per_s\":%.0f,\"published_per_s\":%.0f,"
 	    "\"client_cpu_s\":%.3f,\"client_user_s\":%.3f,"
-	    "\"checked_per_cpu_s\":%.0f,", report_rate(r->good, r->run_ns),
+	    "\"checked_per_cpu_s\":%.0f,",
+	    report_rate(r->deliveries_good, r->run_ns),
 	    report_rate(r->published, r->publish_ns),
 	    report_ms(r->cpu_user_ns + r->cpu_sys_ns) / 1e3,
 	    report_ms(r->cpu_user_ns) / 1e3, report_checked(r));

@@ -19,8 +19,9 @@
 struct report {
 	const struct bots_opts *o;
 	int setup_error;          /* the run could not be set up: exit 2 */
-	uint64_t expected;        /* clients x planned messages */
-	uint64_t good, bad;       /* bad = expected - good */
+	uint64_t good, bad;       /* clients with every message intact / not */
+	uint64_t deliveries_expected;  /* clients x planned messages */
+	uint64_t deliveries_good; /* deliveries intact, in order, once */
 	uint64_t corrupt, dup, unexpected;
 	uint64_t connected, failed, closed;
 	uint64_t connected_ready; /* clients that had their ACK at the set-up barrier */

@@ -245,6 +245,7 @@ run_result(struct run *r, struct kid *kid, const char *p, size_t len)
 	if (hist_unpack(&rep->mono, p + off, len - off) == 0)
 		return -1;
 	rep->good += res.good;
+	rep->deliveries_good += res.deliveries;
 	rep->corrupt += res.corrupt;
 	rep->dup += res.dup;
 	rep->unexpected += res.unexpected;
@@ -683,8 +684,9 @@ run_figures(struct run *r)
 	unsigned i;
 
 	rep->messages = r->planned;
-	rep->expected = (uint64_t)r->o->clients * r->planned;
-	rep->bad = rep->expected - rep->good;
+	/* clients of a child that sent no result count as bad */
+	rep->bad = r->o->clients - rep->good;
+	rep->deliveries_expected = (uint64_t)r->o->clients * r->planned;
 	rep->published = r->sent;
 	rep->pub_failed = r->failed;
 	rep->acks = r->pub.acks;

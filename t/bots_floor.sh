@@ -1,6 +1,7 @@
 #!/bin/bash
 # t/bots_floor.sh - janus-bots --floor: no server, the bots' own writers fan
-# out over loopback; the run must work and its figures add up.
+# out over loopback; the run must work and its figures add up: good = every
+# client, good deliveries and the histogram = clients x messages.
 . "${srcdir:-$(dirname "$0")/..}/t/lib.sh"
 
 N=300
@@ -8,7 +9,7 @@ M=2
 
 [ -x "$JANUS_BOTS" ] || skip_all "janus-bots not built"
 
-plan 16
+plan 22
 
 # bots ARGS...: a floor run; output in $T_DIR/out, status in RC.
 bots() {
@@ -27,10 +28,15 @@ jsum() {
 # three client children and three writers, so merging is exercised
 bots -M "$M" --per-child 100 --writers 3
 is "$RC" 0 "floor: exit status 0"
-head -n 1 "$T_DIR/out" | grep -Eq "^setup: [0-9.]+ ms, good: $((N * M)), bad: 0, run: [0-9.]+ ms$"
-ok $? "floor: the report starts with the 2009 line"
-is "$(jnum good)" $((N * M)) "floor: good = clients x messages"
+head -n 1 "$T_DIR/out" | grep -Eq "^setup: [0-9.]+ ms, good: $N, bad: 0, run: [0-9.]+ ms$"
+ok $? "floor: the report starts with the 2009 line, good = clients"
+grep -Eq "^deliveries: good: $((N * M)), bad: 0 \(of $N clients x $M messages\)$" "$T_DIR/out"
+ok $? "floor: the text report gives the per-delivery counts"
+is "$(jnum good)" "$N" "floor: good = clients"
 is "$(jnum bad)" 0 "floor: bad = 0"
+is "$(jnum deliveries_expected)" $((N * M)) "floor: deliveries expected = clients x messages"
+is "$(jnum deliveries_good)" $((N * M)) "floor: every delivery good"
+is "$(jnum deliveries_bad)" 0 "floor: no bad delivery"
 is "$(jnum errors)" 0 "floor: no errors"
 is "$(jnum published)" "$M" "floor: every message published"
 is "$(jnum connected)" "$N" "floor: every client connected"
@@ -42,7 +48,9 @@ ok $? "floor: one spread per message"
 
 bots -r 20 -d 1 -s 2000
 is "$RC" 0 "floor rate mode: exit status 0"
-is "$(jnum good)" $((N * 20)) "floor rate mode: good = clients x rate x duration"
+is "$(jnum good)" "$N" "floor rate mode: good = clients"
+is "$(jnum bad)" 0 "floor rate mode: bad = 0"
+is "$(jnum deliveries_good)" $((N * 20)) "floor rate mode: good deliveries = clients x rate x duration"
 is "$(jsum hist)" $((N * 20)) "floor rate mode: histogram counts sum"
 
 "$JANUS_BOTS" --floor -n 100 --writers 0 > /dev/null 2>&1
