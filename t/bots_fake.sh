@@ -39,32 +39,12 @@ bots() {
 	[ -s "$T_DIR/err" ] && diag "janus-bots $* exited $RC:" "$(cat "$T_DIR/err")"
 }
 
-# jnum KEY: a top-level number from the JSON line.
-jnum() { sed -n 's/.*"'"$1"'":\([0-9.]*\).*/\1/p' "$T_DIR/out" | tail -n 1; }
-# jsum KEY: the sum of the counts of histogram KEY (hist or send_hist).
-jsum() {
-	sed -n 's/.*"'"$1"'":{[^}]*"counts":\[\([0-9,]*\)\].*/\1/p' "$T_DIR/out" |
-		tr ',' '\n' | awk '{ s += $1 } END { print s + 0 }'
-}
 
 fake_start --faithful
 ok $? "faithful fake server starts"
 bots -M "$M"
 is "$RC" 0 "faithful: exit status 0"
-head -n 1 "$T_DIR/out" | grep -Eq "^setup: [0-9.]+ ms, good: $N, bad: 0, run: [0-9.]+ ms$"
-ok $? "faithful: the report starts with the 2009 line, good = clients"
-grep -Eq "^deliveries: good: $((N * M)), bad: 0 \(of $N clients x $M messages\)$" "$T_DIR/out"
-ok $? "faithful: the text report gives the per-delivery counts"
-is "$(jnum good)" "$N" "faithful: good = clients"
-is "$(jnum bad)" 0 "faithful: bad = 0"
-is "$(jnum errors)" 0 "faithful: no errors"
-is "$(jnum deliveries_expected)" $((N * M)) "faithful: deliveries expected = clients x messages"
-is "$(jnum deliveries_good)" $((N * M)) "faithful: every delivery good"
-is "$(jnum deliveries_bad)" 0 "faithful: no bad delivery"
-is "$(jnum published)" "$M" "faithful: every message published"
-is "$(jnum connected)" "$N" "faithful: every client connected"
-is "$(jsum hist)" $((N * M)) "faithful: histogram counts sum to clients x messages"
-is "$(jsum send_hist)" $((N * M)) "faithful: send-time histogram sums too"
+bots_clean "$N" "$M" "faithful"
 grep -q '^  q99.99:' "$T_DIR/out"
 ok $? "faithful: the percentile table is printed"
 

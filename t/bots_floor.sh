@@ -19,30 +19,12 @@ bots() {
 	[ -s "$T_DIR/err" ] && diag "janus-bots --floor $* exited $RC:" "$(cat "$T_DIR/err")"
 }
 
-jnum() { sed -n 's/.*"'"$1"'":\([0-9.]*\).*/\1/p' "$T_DIR/out" | tail -n 1; }
-jsum() {
-	sed -n 's/.*"'"$1"'":{[^}]*"counts":\[\([0-9,]*\)\].*/\1/p' "$T_DIR/out" |
-		tr ',' '\n' | awk '{ s += $1 } END { print s + 0 }'
-}
 
 # three client children and three writers, so merging is exercised
 bots -M "$M" --per-child 100 --writers 3
 is "$RC" 0 "floor: exit status 0"
-head -n 1 "$T_DIR/out" | grep -Eq "^setup: [0-9.]+ ms, good: $N, bad: 0, run: [0-9.]+ ms$"
-ok $? "floor: the report starts with the 2009 line, good = clients"
-grep -Eq "^deliveries: good: $((N * M)), bad: 0 \(of $N clients x $M messages\)$" "$T_DIR/out"
-ok $? "floor: the text report gives the per-delivery counts"
-is "$(jnum good)" "$N" "floor: good = clients"
-is "$(jnum bad)" 0 "floor: bad = 0"
-is "$(jnum deliveries_expected)" $((N * M)) "floor: deliveries expected = clients x messages"
-is "$(jnum deliveries_good)" $((N * M)) "floor: every delivery good"
-is "$(jnum deliveries_bad)" 0 "floor: no bad delivery"
-is "$(jnum errors)" 0 "floor: no errors"
-is "$(jnum published)" "$M" "floor: every message published"
-is "$(jnum connected)" "$N" "floor: every client connected"
+bots_clean "$N" "$M" "floor"
 is "$(jnum writers)" 3 "floor: three writers"
-is "$(jsum hist)" $((N * M)) "floor: histogram counts sum to clients x messages"
-is "$(jsum send_hist)" $((N * M)) "floor: send-time histogram sums too"
 grep -q '"spreads_ms":\[[0-9.]*,[0-9.]*\]' "$T_DIR/out"
 ok $? "floor: one spread per message"
 

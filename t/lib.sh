@@ -125,3 +125,34 @@ janusd_start() {
 janusd_stop() {
 	[ -n "$JPID" ] && stop_pid "$JPID" "${1:-TERM}"
 }
+
+# --- janus-bots reports (the JSON line is the last line of $T_DIR/out) ---
+
+# jnum KEY: a number from the JSON report.
+jnum() { sed -n 's/.*"'"$1"'":\([0-9.]*\).*/\1/p' "$T_DIR/out" | tail -n 1; }
+
+# jsum KEY: the sum of the counts of histogram KEY (hist or send_hist).
+jsum() {
+	sed -n 's/.*"'"$1"'":{[^}]*"counts":\[\([0-9,]*\)\].*/\1/p' "$T_DIR/out" |
+		tr ',' '\n' | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# bots_clean N M WHAT: the 12 checks of a janus-bots run in $T_DIR/out in
+# which every one of N clients got every one of M messages.
+bots_clean() {
+	local n=$1 m=$2 what=$3
+	head -n 1 "$T_DIR/out" | grep -Eq "^setup: [0-9.]+ ms, good: $n, bad: 0, run: [0-9.]+ ms$"
+	ok $? "$what: the report starts with the 2009 line, good = clients"
+	grep -Eq "^deliveries: good: $((n * m)), bad: 0 \(of $n clients x $m messages\)$" "$T_DIR/out"
+	ok $? "$what: the text report gives the per-delivery counts"
+	is "$(jnum good)" "$n" "$what: good = clients"
+	is "$(jnum bad)" 0 "$what: bad = 0"
+	is "$(jnum errors)" 0 "$what: no errors (corrupt, duplicate, unexpected)"
+	is "$(jnum deliveries_expected)" $((n * m)) "$what: deliveries expected = clients x messages"
+	is "$(jnum deliveries_good)" $((n * m)) "$what: every delivery good"
+	is "$(jnum deliveries_bad)" 0 "$what: no bad delivery"
+	is "$(jnum published)" "$m" "$what: every message published"
+	is "$(jnum connected)" "$n" "$what: every client connected"
+	is "$(jsum hist)" $((n * m)) "$what: histogram counts sum to clients x messages"
+	is "$(jsum send_hist)" $((n * m)) "$what: send-time histogram sums too"
+}
