@@ -60,12 +60,6 @@ log_level_parse(const char *name)
 	return -1;
 }
 
-const char *
-log_level_name(enum log_level level)
-{
-	return log_names[level];
-}
-
 int
 log_enabled(enum log_level level)
 {

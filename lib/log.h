@@ -21,7 +21,6 @@ void log_set_level(enum log_level level);
 void log_set_role(const char *role);
 /* log_level_parse - "error".."debug" to a level; -1 if unknown. */
 int log_level_parse(const char *name);
-const char *log_level_name(enum log_level level);
 int log_enabled(enum log_level level);
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -41,7 +41,6 @@ cycle_eventfds(struct master *m, char *err, size_t errlen)
 			snprintf(err, errlen, "eventfd() failed: %s", strerror(errno));
 			return -1;
 		}
-		m->slots[i].efd = m->efds[i];
 	}
 	return 0;
 }

@@ -98,7 +98,7 @@ main(int argc, char **argv)
 	log_init("master", LOG_LVL_NOTICE);
 	m.pidfile_fd = m.ready_fd = -1;
 	for (i = 0; i < CONF_MAX_WORKERS; i++)
-		m.slots[i].lfd = m.slots[i].efd = m.efds[i] = -1;
+		m.slots[i].lfd = m.efds[i] = -1;
 	switch (main_options(&m, argc, argv)) {
 	case MODE_DONE: return 0;
 	case MODE_BAD: return 1;

@@ -30,7 +30,6 @@ enum master_state {
 struct slot {
 	pid_t pid;             /* 0 while no worker runs in it */
 	int lfd;               /* listening socket, SO_REUSEPORT */
-	int efd;               /* eventfd publishers signal */
 	uint64_t started;      /* ms, monotonic */
 	uint64_t respawn_at;   /* ms, monotonic; 0 if no respawn is due */
 	unsigned fails;        /* deaths soon after start, in a row */
@@ -48,7 +47,7 @@ struct master {
 	struct shm shm;
 	unsigned nslots;
 	struct slot slots[CONF_MAX_WORKERS];
-	int efds[CONF_MAX_WORKERS];
+	int efds[CONF_MAX_WORKERS];  /* each slot's eventfd, which publishers signal */
 	int pidfile_fd;
 	int ready_fd;          /* -d: tells the waiting parent that start-up worked */
 	enum master_state state;

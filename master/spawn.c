@@ -45,7 +45,7 @@ spawn_child(struct master *m, unsigned slot)
 	w.slot = slot;
 	w.nworkers = m->nslots;
 	w.lfd = m->slots[slot].lfd;
-	w.efd = m->slots[slot].efd;
+	w.efd = m->efds[slot];
 	w.efds = m->efds;
 	w.master = (int)getppid();
 	w.shm = &m->shm;

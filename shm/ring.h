@@ -90,11 +90,4 @@ int ring_get(const struct ring *r, uint64_t seq, struct ring_rec *rec);
  */
 int ring_intact(const struct ring *r, uint64_t off);
 
-/* ring_end_off - the monotonic offset just past record seq's bytes, for backlog sizes. */
-static inline uint64_t
-ring_end(const struct ring_rec *rec)
-{
-	return rec->off + rec->len;
-}
-
 #endif
