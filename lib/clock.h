@@ -20,6 +20,16 @@ clock_wall_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* clock_mono_usec - for intervals between processes (the fan-out delay). */
+static inline uint64_t
+clock_mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static inline uint64_t
 clock_mono_ms(void)
 {

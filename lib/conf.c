@@ -40,23 +40,41 @@ static const struct conf_key conf_keys[] = {
 	{ "listen",           CT_STR,    F(listen), 0, 0, 1 },
 	{ "listen_backlog",   CT_UINT,   F(listen_backlog), 1, 1 << 20, 1 },
 	{ "ring_size",        CT_SIZE,   F(ring_size), 1 << 20, (uint64_t)1 << 36, 1 },
-	{ "max_topics",       CT_UINT,   F(max_topics), 16, 1 << 22, 1 },
+	{ "max_topics",       CT_UINT,   F(max_topics), 16, 1 << 24, 1 },
 	{ "daemon",           CT_BOOL,   F(daemonize), 0, 1, 1 },
 	{ "pid_file",         CT_STR,    F(pid_file), 0, 0, 1 },
+	{ "http_port",        CT_UINT,   F(http_port), 0, 65535, 1 },
+	{ "cluster",          CT_STR,    F(cluster), 0, 0, 1 },
+	{ "cluster_prefix",   CT_STR,    F(cluster_prefix), 0, 0, 1 },
+	{ "cluster_name",     CT_STR,    F(cluster_name), 0, 0, 1 },
 	{ "max_frame",        CT_SIZE,   F(max_frame), 256, 16 << 20, 0 },
 	{ "max_topic_len",    CT_UINT,   F(max_topic_len), 1, CONF_TOPIC_MAX, 0 },
 	{ "max_subs",         CT_UINT,   F(max_subs), 1, 1 << 20, 0 },
 	{ "max_conns",        CT_UINT,   F(max_conns), 0, 1 << 24, 0 },
-	{ "max_backlog",      CT_SIZE,   F(max_backlog), 4096, (uint64_t)1 << 34, 0 },
+	{ "max_backlog",      CT_SIZE,   F(max_backlog), 0, (uint64_t)1 << 36, 0 },
+	{ "stall_timeout",    CT_MS,     F(stall_timeout_ms), 10, 3600000, 0 },
+	{ "pace_timeout",     CT_MS,     F(pace_timeout_ms), 0, 3600000, 0 },
 	{ "frame_timeout",    CT_MS,     F(frame_timeout_ms), 10, 3600000, 0 },
 	{ "heartbeat",        CT_MS,     F(heartbeat_ms), 10, 86400000, 0 },
 	{ "drain_timeout",    CT_MS,     F(drain_timeout_ms), 0, 3600000, 0 },
 	{ "tcp_keepalive",    CT_UINT,   F(tcp_keepalive_s), 0, 86400, 0 },
 	{ "slow_policy",      CT_POLICY, F(slow_policy), 0, 0, 0 },
+	{ "max_conns_per_ip", CT_UINT,   F(max_conns_per_ip), 0, 1 << 24, 0 },
+	{ "max_topics_per_ip", CT_UINT,  F(max_topics_per_ip), 0, 1 << 24, 0 },
+	{ "idle_timeout",     CT_MS,     F(idle_timeout_ms), 0, 86400000, 0 },
+	{ "max_frame_memory", CT_SIZE,   F(max_frame_memory), 64 << 10, (uint64_t)1 << 36, 0 },
+	{ "cluster_reconnect", CT_MS,    F(cluster_reconnect_ms), 10, 3600000, 0 },
+	{ "cluster_linger",   CT_MS,     F(cluster_linger_ms), 0, 3600000, 0 },
 	{ "log_level",        CT_LEVEL,  F(log_level), 0, 0, 0 },
 	{ "publish_allow",    CT_NETS,   F(publish_allow), 0, 0, 0 },
 	{ "subscribe_allow",  CT_NETS,   F(subscribe_allow), 0, 0, 0 },
 	{ "publish_key",      CT_STR,    F(publish_key), 0, 0, 0 },
+	{ "http_head_max",    CT_SIZE,   F(http_head_max), 1024, 1 << 20, 0 },
+	{ "http_timeout",     CT_MS,     F(http_timeout_ms), 10, 3600000, 0 },
+	{ "stats_allow",      CT_NETS,   F(stats_allow), 0, 0, 0 },
+	{ "proxy_allow",      CT_NETS,   F(proxy_allow), 0, 0, 0 },
+	{ "ws_origins",       CT_STR,    F(ws_origins), 0, 0, 0 },
+	{ "io_uring",         CT_BOOL,   F(io_uring), 0, 1, 0 },
 };
 
 #define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -399,19 +417,34 @@ conf_defaults(struct conf *c)
 	snprintf(c->listen, sizeof(c->listen), "0.0.0.0");
 	c->listen_backlog = 4096;
 	c->ring_size = 64 << 20;
-	c->max_topics = 16384;
+	c->max_topics = 1000000;
+	c->max_topics_per_ip = 100000;
+	c->max_conns_per_ip = 10000;
+	c->idle_timeout_ms = 60000;
+	c->max_frame_memory = 32 << 20;
 	c->max_frame = 64 << 10;
 	c->max_topic_len = 255;
 	c->max_subs = 1024;
-	c->max_backlog = 8 << 20;
+	c->max_backlog = 0;
+	c->stall_timeout_ms = 5000;
+	c->pace_timeout_ms = 10000;
 	c->frame_timeout_ms = 10000;
 	c->heartbeat_ms = 30000;
 	c->drain_timeout_ms = 10000;
 	c->tcp_keepalive_s = 60;
 	c->slow_policy = SLOW_SKIP;
 	c->log_level = LOG_LVL_NOTICE;
+	c->http_port = 8080;
+	c->http_head_max = 8 << 10;
+	c->http_timeout_ms = 10000;
+	c->io_uring = 1;
+	snprintf(c->ws_origins, sizeof(c->ws_origins), "any");
+	snprintf(c->cluster_prefix, sizeof(c->cluster_prefix), "janus.");
+	c->cluster_reconnect_ms = 2000;
+	c->cluster_linger_ms = 2000;
 	conf_set(c, "publish_allow", "127.0.0.0/8 ::1", err, sizeof(err));
 	conf_set(c, "subscribe_allow", "any", err, sizeof(err));
+	conf_set(c, "stats_allow", "127.0.0.0/8 ::1", err, sizeof(err));
 }
 
 /* conf_net_match - compare the first bits of two addresses. */
@@ -427,6 +460,23 @@ conf_net_match(const struct conf_net *n, const uint8_t *addr)
 		return 1;
 	mask = (uint8_t)(0xff << (8 - rest));
 	return (n->addr[full] & mask) == (addr[full] & mask);
+}
+
+int
+conf_origin_allowed(const struct conf *c, const char *origin, size_t len)
+{
+	const char *p = c->ws_origins, *end;
+	size_t n;
+
+	while (*p != '\0') {
+		p += strspn(p, " ,\t");
+		end = p + strcspn(p, " ,\t");
+		n = (size_t)(end - p);
+		if ((n == 3 && memcmp(p, "any", 3) == 0) || (n == len && n > 0 && memcmp(p, origin, n) == 0))
+			return 1;
+		p = end;
+	}
+	return 0;
 }
 
 int

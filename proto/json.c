@@ -8,6 +8,8 @@
  * is bounded by JSON_MAX_DEPTH.
  * Must not know about actions, topics or the wire protocol.
  */
+#include "config.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -127,18 +129,16 @@ json_hex4(const char *p, const char *end)
 static long
 json_scan_hex4(struct json_cur *c)
 {
-	long v = 0;
-	int i, d;
+	long v = json_hex4(c->p, c->end);
+	const char *p;
 
-	for (i = 0; i < 4; i++, c->p++) {
-		if (c->p >= c->end)
-			return json_fail(c, JSON_E_TRUNCATED, c->end);
-		d = json_hexval(*c->p);
-		if (d < 0)
-			return json_fail(c, JSON_E_SYNTAX, c->p);
-		v = v * 16 + d;
+	if (v >= 0) {
+		c->p += 4;
+		return v;
 	}
-	return v;
+	for (p = c->p; p < c->end && json_hexval(*p) >= 0; p++)
+		;
+	return p >= c->end ? json_fail(c, JSON_E_TRUNCATED, c->end) : json_fail(c, JSON_E_SYNTAX, p);
 }
 
 /* json_scan_u - a \uXXXX escape (c->p after the 'u'); pairs surrogates. */

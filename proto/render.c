@@ -68,6 +68,59 @@ render_greeting(char *dst, uint64_t usec, const char token[RENDER_TOKEN_LEN])
 	return n;
 }
 
+const char *const render_server_members[] = { "timestamp", "seq", NULL };
+
+/* render_prefix_parse - the length of a prefix render_prefix could have written at p, or 0. */
+static size_t
+render_prefix_parse(const char *p, size_t n)
+{
+	static const char head[] = "{\"timestamp\":[";
+	static const size_t most[3] = { 10, 6, 6 };
+	size_t i = sizeof(head) - 1, start, k;
+
+	if (n < i || memcmp(p, head, i) != 0)
+		return 0;
+	for (k = 0; k < 3; k++) {
+		for (start = i; i < n && i - start <= most[k] && p[i] >= '0' && p[i] <= '9'; i++)
+			;
+		if (i == start || i - start > most[k] || (p[start] == '0' && i - start > 1) ||
+		    i == n || p[i] != (k < 2 ? ',' : ']'))
+			return 0;
+		i++;
+	}
+	return i < n && p[i] == ',' ? i + 1 : 0;
+}
+
+long
+render_check_message(const char *p, size_t n, const char **why)
+{
+	size_t pfx = render_prefix_parse(p, n);
+	struct json_iter it;
+	struct json_span key, val;
+	int rc, first = 1;
+
+	if (pfx == 0) {
+		*why = "it does not begin with a timestamp as janusd writes it";
+		return -1;
+	}
+	if (p[n - 1] != '}' || json_object_begin(&it, p, n) < 0) {
+		*why = "it is not a JSON object";
+		return -1;
+	}
+	while ((rc = json_object_next(&it, &key, &val)) == 1) {
+		if (!first && render_skipped(&key, render_server_members)) {
+			*why = "it has a second timestamp or a seq member";
+			return -1;
+		}
+		first = 0;
+	}
+	if (rc < 0) {
+		*why = json_strerror(it.err);
+		return -1;
+	}
+	return (long)pfx;
+}
+
 size_t
 render_seq(char *dst, uint64_t seq)
 {
@@ -78,8 +131,7 @@ render_seq(char *dst, uint64_t seq)
 	return n;
 }
 
-/* render_skipped - whether key is one of the names in skip. */
-static int
+int
 render_skipped(const struct json_span *key, const char *const *skip)
 {
 	for (; skip != NULL && *skip != NULL; skip++)
@@ -89,13 +141,50 @@ render_skipped(const struct json_span *key, const char *const *skip)
 }
 
 long
+render_member(char *dst, size_t cap, const struct json_span *key,
+    const struct json_span *val)
+{
+	long k, v;
+
+	k = json_compact(key, dst, cap);
+	if (k < 0 || (size_t)k + 1 >= cap)
+		return -1;
+	dst[k++] = ':';
+	v = json_compact(val, dst + k, cap - (size_t)k);
+	if (v < 0 || (size_t)(k + v) + 1 > cap)
+		return -1;
+	dst[k + v] = ',';
+	return k + v + 1;
+}
+
+long
+render_body_end(char *dst, size_t n, size_t cap)
+{
+	if (n == 0 || n + 1 > cap)
+		return -1;
+	dst[n - 1] = '}';  /* replaces the last member's comma */
+	dst[n] = '\1';
+	return (long)n + 1;
+}
+
+size_t
+render_publish(char *dst, uint64_t usec, const char *body, size_t len, uint32_t *pfx)
+{
+	size_t n = render_prefix(dst, usec);
+
+	*pfx = (uint32_t)n;
+	memcpy(dst + n, body, len);
+	return n + len;
+}
+
+long
 render_message(char *dst, size_t cap, uint64_t usec, const char *obj,
     size_t len, const char *const *skip, uint32_t *pfx)
 {
 	struct json_iter it;
 	struct json_span key, val;
 	size_t n;
-	long k, v;
+	long m;
 	int rc;
 
 	if (cap < RENDER_PREFIX_MAX + 2 || json_object_begin(&it, obj, len) < 0)
@@ -105,22 +194,13 @@ render_message(char *dst, size_t cap, uint64_t usec, const char *obj,
 	while ((rc = json_object_next(&it, &key, &val)) == 1) {
 		if (render_skipped(&key, skip))
 			continue;
-		k = json_compact(&key, dst + n, cap - n);
-		if (k < 0 || (size_t)k + 1 >= cap - n)
+		if ((m = render_member(dst + n, cap - n, &key, &val)) < 0)
 			return -1;
-		n += (size_t)k;
-		dst[n++] = ':';
-		v = json_compact(&val, dst + n, cap - n);
-		if (v < 0 || (size_t)v + 1 >= cap - n)
-			return -1;
-		n += (size_t)v;
-		dst[n++] = ',';
+		n += (size_t)m;
 	}
-	if (rc < 0 || n == *pfx)
+	if (rc < 0 || (m = render_body_end(dst + *pfx, n - *pfx, cap - *pfx)) < 0)
 		return -1;
-	dst[n - 1] = '}';  /* replaces the last member's comma */
-	dst[n++] = '\1';
-	return (long)n;
+	return (long)(*pfx + (size_t)m);
 }
 
 /* render_fmt - snprintf that reports overflow as -1. */

@@ -7,18 +7,36 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/hash.h"
+#include "proto/render.h"
 #include "proto/request.h"
+#include "proto/topic.h"
 
 #define REGULAR_SOCKET "<regular-socket/>"
 
 const char *const request_control_members[] = { "action", "ack", NULL };
 
-/* The members a JSON frame may carry that mean something to us. */
+/*
+ * The members a JSON frame may carry that mean something to us, and the
+ * message body rendered from the others on the same walk.
+ */
 struct req_members {
 	struct json_span action, data, topic, since, epoch, version, key, ack;
+	char *body;
+	size_t cap, n;
+	const char *const *skip;   /* members that are not part of the message */
+	int overflow;
+	/* every name once: a hash set of the names seen so far */
+	unsigned nkeys;
+	const char *bad_key;       /* why the names cannot make a message, or NULL */
+	uint16_t slot[2 * REQUEST_MAX_MEMBERS];   /* index into key + 1; 0 empty */
+	/* not cleared per frame: only entries below nkeys are read */
+	uint32_t name_hash[REQUEST_MAX_MEMBERS];
+	struct json_span name[REQUEST_MAX_MEMBERS];
 };
 
 /* req_bad - make r an error reply; returns -1 for tail calls. */
@@ -68,7 +86,66 @@ req_pick(struct req_members *m, const struct json_span *key, const struct json_s
 			*(struct json_span *)((char *)m + known[i].off) = *val;
 }
 
-/* req_members - walk a JSON object frame, picking up known members. */
+/* req_name_same - whether the decoded name j is the name in a (alen bytes). */
+static int
+req_name_same(const struct req_members *m, unsigned j, const char *a, long alen)
+{
+	char b[REQUEST_MAX_NAME];
+	long blen = json_str_decode(&m->name[j], b, sizeof(b));
+
+	return blen == alen && memcmp(a, b, (size_t)alen) == 0;
+}
+
+/* req_name - note a member's name; a repeated one, or one the server writes, spoils the message. */
+static void
+req_name(struct req_members *m, const struct json_span *key)
+{
+	char a[REQUEST_MAX_NAME];
+	long alen;
+	uint32_t h, i;
+
+	if (m->bad_key != NULL)
+		return;
+	if (m->nkeys == REQUEST_MAX_MEMBERS) {
+		m->bad_key = "a message may have at most 256 members";
+		return;
+	}
+	if ((alen = json_str_decode(key, a, sizeof(a))) < 0) {
+		m->bad_key = "a member name is longer than 255 bytes";
+		return;
+	}
+	if (render_skipped(key, render_server_members)) {
+		m->bad_key = "\"timestamp\" and \"seq\" are written by the server";
+		return;
+	}
+	h = hash_bytes(0, a, (size_t)alen);
+	for (i = h & (2 * REQUEST_MAX_MEMBERS - 1); m->slot[i] != 0; i = (i + 1) & (2 * REQUEST_MAX_MEMBERS - 1)) {
+		if (m->name_hash[m->slot[i] - 1] == h && req_name_same(m, m->slot[i] - 1u, a, alen)) {
+			m->bad_key = "a member name appears twice";
+			return;
+		}
+	}
+	m->name_hash[m->nkeys] = h;
+	m->name[m->nkeys] = *key;
+	m->slot[i] = (uint16_t)++m->nkeys;
+}
+
+/* req_render - add a member to the message body, unless it is a control member. */
+static void
+req_render(struct req_members *m, const struct json_span *key, const struct json_span *val)
+{
+	long k;
+
+	if (m->overflow || render_skipped(key, m->skip))
+		return;
+	k = render_member(m->body + m->n, m->cap - m->n, key, val);
+	if (k < 0)
+		m->overflow = 1;
+	else
+		m->n += (size_t)k;
+}
+
+/* req_members - walk a JSON object frame, picking up known members and rendering the rest. */
 static int
 req_members(struct request *r, struct req_members *m, const char *f, size_t len)
 {
@@ -76,10 +153,12 @@ req_members(struct request *r, struct req_members *m, const char *f, size_t len)
 	struct json_span key, val;
 	int rc;
 
-	memset(m, 0, sizeof(*m));
 	if (json_object_begin(&it, f, len) == 0)
-		while ((rc = json_object_next(&it, &key, &val)) == 1)
+		while ((rc = json_object_next(&it, &key, &val)) == 1) {
 			req_pick(m, &key, &val);
+			req_name(m, &key);
+			req_render(m, &key, &val);
+		}
 	if (it.err == JSON_OK)
 		return 0;
 	return req_bad(r, ERR_BAD_JSON, "%s at byte %zu", json_strerror(it.err), it.err_off);
@@ -108,6 +187,30 @@ req_topic(struct request *r, const struct json_span *v, const char *what,
 	return 0;
 }
 
+/* req_published_topic - Part 4: no wildcard or empty token in a topic published to. */
+static int
+req_published_topic(struct request *r)
+{
+	const char *why;
+
+	if (topic_check_publish(r->topic, r->topic_len, &why) < 0)
+		return req_bad(r, ERR_BAD_TOPIC, "%s", why);
+	return 0;
+}
+
+/* req_subscribed_topic - Part 4: a topic or a well-formed pattern; r->pattern says which. */
+static int
+req_subscribed_topic(struct request *r)
+{
+	const char *why;
+	enum topic_kind k = topic_check_pattern(r->topic, r->topic_len, &why);
+
+	if (k == TOPIC_BAD)
+		return req_bad(r, ERR_BAD_TOPIC, "%s", why);
+	r->pattern = k == TOPIC_PATTERN;
+	return 0;
+}
+
 /* req_since - the resume point of a subscribe, if any. */
 static int
 req_since(struct request *r, const struct req_members *m)
@@ -128,20 +231,34 @@ static void
 req_publish(struct request *r, const struct req_members *m, const char *f,
     size_t len, uint32_t max_topic_len)
 {
+	long k;
+
 	if (m->topic.type == JSON_NONE) {
 		req_bad(r, ERR_BAD_TOPIC, "a message needs a \"topic\"");
 		return;
 	}
-	if (req_topic(r, &m->topic, "topic", max_topic_len) < 0)
+	if (req_topic(r, &m->topic, "topic", max_topic_len) < 0 || req_published_topic(r) < 0)
 		return;
 	if (m->ack.type != JSON_NONE && m->ack.type != JSON_TRUE && m->ack.type != JSON_FALSE) {
 		req_bad(r, ERR_BAD_FRAME, "\"ack\" must be true or false");
+		return;
+	}
+	if (m->bad_key != NULL) {
+		req_bad(r, ERR_BAD_JSON, "%s", m->bad_key);
+		r->bad_members = 1;
+		return;
+	}
+	k = m->overflow ? -1 : render_body_end(m->body, m->n, m->cap);
+	if (k < 0) {
+		req_bad(r, ERR_TOO_LARGE, "message does not fit the body buffer");
 		return;
 	}
 	r->kind = REQ_PUBLISH;
 	r->ack = m->ack.type == JSON_TRUE;
 	r->body = f;
 	r->body_len = len;
+	r->members = m->body;
+	r->members_len = (size_t)k;
 }
 
 /* req_action - dispatch on "action". */
@@ -160,7 +277,7 @@ req_action(struct request *r, const struct req_members *m, const char *f,
 		if (m->data.type == JSON_NONE)
 			req_bad(r, ERR_BAD_TOPIC, "\"data\" must name the topic");
 		else if (req_topic(r, &m->data, "data", max_topic_len) == 0 &&
-		    r->kind == REQ_SUBSCRIBE)
+		    req_subscribed_topic(r) == 0 && r->kind == REQ_SUBSCRIBE)
 			req_since(r, m);
 	} else if (json_str_eq(a, "publish")) {
 		req_publish(r, m, f, len, max_topic_len);
@@ -201,11 +318,16 @@ req_skip_marker(const char *f, size_t *len)
 
 void
 request_parse(struct request *r, const char *frame, size_t len,
-    int after_publish, uint32_t max_topic_len)
+    int after_publish, uint32_t max_topic_len, char *body, size_t cap)
 {
 	struct req_members m;
 
 	memset(r, 0, sizeof(*r));
+	memset(&m, 0, offsetof(struct req_members, name_hash));
+	m.body = body;
+	m.cap = cap;
+	/* a Part 1 message is delivered with every member; the action form without its controls */
+	m.skip = after_publish ? NULL : request_control_members;
 	frame = req_skip_marker(frame, &len);
 	if (len == 0)
 		return;  /* only markers: ignored wherever they appear, also after PUBLISH */

@@ -43,24 +43,43 @@ struct request {
 	char text[160];                /* REQ_BAD */
 	char topic[CONF_TOPIC_MAX + 1];
 	uint32_t topic_len;
+	int pattern;                   /* subscribe, unsubscribe: the topic is a Part 4 pattern */
 	int has_since;
 	uint64_t since;
 	struct json_span epoch;        /* type JSON_NONE if absent */
 	struct json_span key;          /* auth */
 	int ack;                       /* publish: "ack":true */
 	int part1;                     /* REQ_PUBLISH: the Part 1 form (after PUBLISH) */
-	const char *body;              /* REQ_PUBLISH: the object, to render */
+	const char *body;              /* REQ_PUBLISH: the object as sent */
 	size_t body_len;
+	int bad_members;               /* REQ_BAD: a message repeating a member or writing a server's */
+	const char *members;           /* REQ_PUBLISH: what follows the prefix in the record */
+	size_t members_len;            /* (render.h's body: members compacted, then `}\1`) */
 };
+
+/*
+ * A message may have at most REQUEST_MAX_MEMBERS members, each named
+ * once, with names of at most REQUEST_MAX_NAME bytes, and none of the
+ * names the server writes (timestamp, seq): otherwise a subscriber could
+ * be shown a second timestamp or seq.
+ */
+#define REQUEST_MAX_MEMBERS 256
+#define REQUEST_MAX_NAME    255
 
 /* Members of a publish action that are requests to the server, not message. */
 extern const char *const request_control_members[];
 
 /*
  * request_parse - parse frame (len bytes, no \0). after_publish: the
- * previous frame was PUBLISH, so this one is the message.
+ * previous frame was PUBLISH, so this one is the message. The frame is
+ * walked once: a message's members are validated and rendered into body
+ * (cap bytes; len + 2 always suffice) on the way, so publishing only
+ * copies them (r->members).
  */
 void request_parse(struct request *r, const char *frame, size_t len,
-    int after_publish, uint32_t max_topic_len);
+    int after_publish, uint32_t max_topic_len, char *body, size_t cap);
+
+/* REQUEST_BODY_CAP - the body room a frame of len bytes needs. */
+#define REQUEST_BODY_CAP(len) ((len) + 2)
 
 #endif
