@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/fault.h"
 #include "shm/ring.h"
 
@@ -44,22 +45,48 @@ ring_slot_off(const struct ring *r, uint64_t seq)
 	return atomic_load_explicit(&r->slots[seq & r->mask].off, memory_order_relaxed);
 }
 
+/* ring_place - where a record of up to maxlen bytes goes: its monotonic offset. */
+static uint64_t
+ring_place(const struct ring *r, uint32_t maxlen)
+{
+	uint64_t w = atomic_load_explicit(&r->ctl->next_off, memory_order_relaxed);
+	uint64_t phys = w % r->size;
+
+	if (phys + maxlen > r->size)
+		w += r->size - phys;    /* a record never wraps: skip to the next lap */
+	return w;
+}
+
+/* ring_low_for - the low a record placed at w with maxlen bytes needs. */
+static uint64_t
+ring_low_for(const struct ring *r, uint64_t w, uint32_t maxlen)
+{
+	return w + maxlen > r->size ? w + maxlen - r->size : 0;
+}
+
 /*
- * ring_give_up_locked - raise low to new_low and move tail past every
- * record whose bytes start below it or whose slot the next record takes.
+ * ring_tail_for - the tail once low is new_low: past every record whose
+ * bytes start below it or whose slot the next record takes.
  */
-static void
-ring_give_up_locked(struct ring *r, uint64_t new_low)
+static uint64_t
+ring_tail_for(const struct ring *r, uint64_t new_low)
 {
 	uint64_t head = atomic_load_explicit(&r->ctl->head, memory_order_relaxed);
 	uint64_t tail = atomic_load_explicit(&r->ctl->tail, memory_order_relaxed);
 
-	if (new_low > atomic_load_explicit(&r->ctl->low, memory_order_relaxed))
-		atomic_store_explicit(&r->ctl->low, new_low, memory_order_relaxed);
 	while (tail <= head && (ring_slot_off(r, tail) < new_low ||
 	    tail + r->mask + 1 <= head + 1))
 		tail++;
-	atomic_store_explicit(&r->ctl->tail, tail, memory_order_release);
+	return tail;
+}
+
+/* ring_give_up_locked - raise low to new_low and move tail past what it gives up. */
+static void
+ring_give_up_locked(struct ring *r, uint64_t new_low)
+{
+	if (new_low > atomic_load_explicit(&r->ctl->low, memory_order_relaxed))
+		atomic_store_explicit(&r->ctl->low, new_low, memory_order_relaxed);
+	atomic_store_explicit(&r->ctl->tail, ring_tail_for(r, new_low), memory_order_release);
 	/*
 	 * The new low must be visible before any byte below it changes: a
 	 * reader that copied those bytes checks low afterwards (ring_intact).
@@ -67,21 +94,36 @@ ring_give_up_locked(struct ring *r, uint64_t new_low)
 	atomic_thread_fence(memory_order_seq_cst);
 }
 
+uint64_t
+ring_tail_after_locked(const struct ring *r, uint32_t maxlen)
+{
+	uint64_t w = ring_place(r, maxlen);
+
+	return ring_tail_for(r, ring_low_for(r, w, maxlen));
+}
+
 char *
 ring_reserve_locked(struct ring *r, uint32_t maxlen)
 {
-	uint64_t w = atomic_load_explicit(&r->ctl->next_off, memory_order_relaxed);
-	uint64_t phys = w % r->size;
+	uint64_t w = ring_place(r, maxlen);
 
-	if (phys + maxlen > r->size)
-		w += r->size - phys;    /* a record never wraps: skip to the next lap */
-	ring_give_up_locked(r, w + maxlen > r->size ? w + maxlen - r->size : 0);
+	ring_give_up_locked(r, ring_low_for(r, w, maxlen));
 	r->reserved = w;
 	return r->data + w % r->size;
 }
 
+/* ring_link_locked - record seq follows prev of the same topic, if prev is still held. */
+static void
+ring_link_locked(struct ring *r, uint64_t prev, uint64_t seq)
+{
+	struct shm_ring_slot *p = &r->slots[prev & r->mask];
+
+	if (prev != 0 && atomic_load_explicit(&p->seq, memory_order_relaxed) == prev)
+		atomic_store_explicit(&p->next, seq, memory_order_release);
+}
+
 uint64_t
-ring_commit_locked(struct ring *r, uint32_t len, uint32_t topic, uint32_t pfx)
+ring_commit_locked(struct ring *r, uint32_t len, const struct ring_meta *m)
 {
 	uint64_t seq = atomic_load_explicit(&r->ctl->head, memory_order_relaxed) + 1;
 	struct shm_ring_slot *s = &r->slots[seq & r->mask];
@@ -91,10 +133,17 @@ ring_commit_locked(struct ring *r, uint32_t len, uint32_t topic, uint32_t pfx)
 	atomic_store_explicit(&s->off, r->reserved, memory_order_relaxed);
 	atomic_store_explicit(&s->len, len, memory_order_relaxed);
 	fault_point("ring_commit", NULL);
-	atomic_store_explicit(&s->topic, topic, memory_order_relaxed);
-	atomic_store_explicit(&s->pfx, pfx, memory_order_relaxed);
+	atomic_store_explicit(&s->topic, m->topic, memory_order_relaxed);
+	atomic_store_explicit(&s->pfx, m->pfx, memory_order_relaxed);
+	atomic_store_explicit(&s->gen, m->gen, memory_order_relaxed);
+	atomic_store_explicit(&s->flags, m->flags, memory_order_relaxed);
+	atomic_store_explicit(&s->commit_us, clock_mono_usec(), memory_order_relaxed);
+	atomic_store_explicit(&s->prev, m->prev, memory_order_relaxed);
+	atomic_store_explicit(&s->next, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->seq, seq, memory_order_release);
 	atomic_store_explicit(&r->ctl->next_off, r->reserved + len, memory_order_relaxed);
+	/* before head: a reader that sees the new head finds the link set */
+	ring_link_locked(r, m->prev, seq);
 	atomic_store_explicit(&r->ctl->head, seq, memory_order_release);
 	return seq;
 }
@@ -118,6 +167,7 @@ ring_repair_locked(struct ring *r)
 	off = atomic_load_explicit(&s->off, memory_order_relaxed);
 	atomic_store_explicit(&r->ctl->next_off,
 	    off + atomic_load_explicit(&s->len, memory_order_relaxed), memory_order_relaxed);
+	ring_link_locked(r, atomic_load_explicit(&s->prev, memory_order_relaxed), seq);
 	atomic_store_explicit(&r->ctl->head, seq, memory_order_release);
 	return 1;
 }
@@ -133,6 +183,10 @@ ring_get(const struct ring *r, uint64_t seq, struct ring_rec *rec)
 	rec->len = atomic_load_explicit(&s->len, memory_order_relaxed);
 	rec->topic = atomic_load_explicit(&s->topic, memory_order_relaxed);
 	rec->pfx = atomic_load_explicit(&s->pfx, memory_order_relaxed);
+	rec->gen = atomic_load_explicit(&s->gen, memory_order_relaxed);
+	rec->flags = atomic_load_explicit(&s->flags, memory_order_relaxed);
+	rec->commit_us = atomic_load_explicit(&s->commit_us, memory_order_relaxed);
+	rec->prev = atomic_load_explicit(&s->prev, memory_order_relaxed);
 	atomic_thread_fence(memory_order_acquire);
 	if (atomic_load_explicit(&s->seq, memory_order_relaxed) != seq ||
 	    rec->off < atomic_load_explicit(&r->ctl->low, memory_order_acquire))
@@ -140,6 +194,20 @@ ring_get(const struct ring *r, uint64_t seq, struct ring_rec *rec)
 	rec->seq = seq;
 	rec->bytes = r->data + rec->off % r->size;
 	return 0;
+}
+
+int
+ring_next(const struct ring *r, const struct ring_rec *rec, struct ring_rec *next)
+{
+	const struct shm_ring_slot *s = &r->slots[rec->seq & r->mask];
+	uint64_t n = atomic_load_explicit(&s->next, memory_order_acquire);
+
+	/* the slot must still hold rec, or n is another record's link */
+	atomic_thread_fence(memory_order_acquire);
+	if (n == 0 || atomic_load_explicit(&s->seq, memory_order_relaxed) != rec->seq ||
+	    ring_get(r, n, next) < 0)
+		return -1;
+	return next->topic == rec->topic && next->gen == rec->gen ? 0 : -1;
 }
 
 int

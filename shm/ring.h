@@ -28,6 +28,10 @@ struct ring {
 	uint64_t reserved;    /* offset handed out by ring_reserve_locked */
 };
 
+enum ring_flag {
+	RING_REMOTE = 1 << 0        /* came from another node (the cluster bridge): never forwarded again */
+};
+
 /* A record as a reader sees it; bytes point into the shared segment. */
 struct ring_rec {
 	uint64_t seq;
@@ -36,6 +40,18 @@ struct ring_rec {
 	uint32_t len;
 	uint32_t topic;
 	uint32_t pfx;
+	uint32_t gen;
+	uint32_t flags;             /* enum ring_flag */
+	uint64_t commit_us;         /* CLOCK_MONOTONIC, when ring_commit_locked placed it */
+	uint64_t prev;              /* the same topic's record before it, or 0 */
+};
+
+/* What a record is besides its bytes, as its publisher commits it. */
+struct ring_meta {
+	uint32_t topic, gen;        /* topic id and its generation */
+	uint32_t pfx;               /* the prefix length */
+	uint32_t flags;             /* enum ring_flag */
+	uint64_t prev;              /* the topic's newest record before this one, or 0 */
 };
 
 void ring_bind(struct ring *r, struct shm_header *h);
@@ -49,19 +65,33 @@ void ring_format(struct ring *r);
 char *ring_reserve_locked(struct ring *r, uint32_t maxlen);
 
 /*
- * ring_commit_locked - publish the record rendered at the reserved place
- * (len <= the reserved maxlen). Returns its sequence number.
+ * ring_tail_after_locked - what the tail would be if a record of up to
+ * maxlen bytes were reserved now: records before it would be given up.
  */
-uint64_t ring_commit_locked(struct ring *r, uint32_t len, uint32_t topic,
-    uint32_t pfx);
+uint64_t ring_tail_after_locked(const struct ring *r, uint32_t maxlen);
+
+/*
+ * ring_commit_locked - publish the record rendered at the reserved place
+ * (len <= the reserved maxlen), and link it after m->prev, so a topic's
+ * records can be walked both ways. Returns its sequence number.
+ */
+uint64_t ring_commit_locked(struct ring *r, uint32_t len, const struct ring_meta *m);
 
 /*
  * ring_repair_locked - after a writer died holding the lock: keep its
- * record if it was whole (its slot carries the next sequence number);
- * anything unfinished was never visible and is simply written over.
- * Returns 1 if a record was rolled forward, 0 otherwise.
+ * record if it was whole (its slot carries the next sequence number) and
+ * make sure it is linked after its topic's previous record; anything
+ * unfinished was never visible and is simply written over. Returns 1 if
+ * a record was rolled forward, 0 otherwise.
  */
 int ring_repair_locked(struct ring *r);
+
+/*
+ * ring_next - the record after rec of the same topic (0 and *next
+ * filled), or -1 if none is known or it is gone. Only for records before
+ * a head the caller has read.
+ */
+int ring_next(const struct ring *r, const struct ring_rec *rec, struct ring_rec *next);
 
 /* ring_head - the newest committed sequence number (0 if none yet). */
 static inline uint64_t
@@ -75,6 +105,17 @@ static inline uint64_t
 ring_tail(const struct ring *r)
 {
 	return atomic_load_explicit(&r->ctl->tail, memory_order_acquire);
+}
+
+/*
+ * ring_lag - bytes committed after monotonic offset off: at r->size, a
+ * record there is being overwritten. A reader far behind can tell how
+ * soon its records go.
+ */
+static inline uint64_t
+ring_lag(const struct ring *r, uint64_t off)
+{
+	return atomic_load_explicit(&r->ctl->next_off, memory_order_relaxed) - off;
 }
 
 /*
