@@ -1,10 +1,16 @@
 /*
  * worker/publish.c - messages from this worker's publishers into the ring.
  *
- * Owns: the publish policy check and the one write of each message: the
- * message is rendered, timestamp and all, directly into its ring record
- * under the lock, and the workers with subscribers to its topic are
- * noted for waking at the end of the loop pass.
+ * Owns: what worker/publish.h says. The message's body was validated and
+ * rendered while its frame was parsed (proto/request.c); under the lock
+ * shm/publish.c interns the topic, renders the timestamp prefix straight
+ * into the ring record and copies the body after it, so the lock is held
+ * for a copy, not a JSON walk. The workers with subscribers to the topic,
+ * and the cluster bridge if there is one, are noted for waking at the end
+ * of the loop pass; so is the bridge when any topic's interest changed.
+ * A publish that would give up a record a worker's reading subscribers
+ * still need (shm_worker.need) waits, unless forced (worker/session.c
+ * decides, by pace_timeout).
  * Must not deliver anything: fan-out reads the ring like every worker.
  */
 #include "config.h"
@@ -13,7 +19,10 @@
 #include "lib/fault.h"
 #include "lib/log.h"
 #include "proto/render.h"
-#include "worker/worker.h"
+#include "shm/publish.h"
+#include "worker/conn.h"
+#include "worker/deliver.h"
+#include "worker/publish.h"
 
 int
 publish_allowed(const struct worker *w, const struct conn *c)
@@ -22,64 +31,76 @@ publish_allowed(const struct worker *w, const struct conn *c)
 	    (w->conf.publish_key[0] != '\0' && (c->flags & CONN_AUTHED));
 }
 
-/* publish_wake_mask - the workers with subscribers to topic id. */
-static uint64_t
-publish_wake_mask(const struct worker *w, uint32_t id)
-{
-	uint64_t mask = 0;
-	unsigned i;
+static const char publish_wait[] = "reading subscribers still need the room";
 
-	for (i = 0; i < w->nworkers; i++)
-		if (topics_has_subs(&w->shm->topics, id, i))
-			mask |= UINT64_C(1) << i;
-	return mask;
-}
-
-/* publish_locked - intern, render into the ring, commit; 0 or an error text. */
+/*
+ * publish_locked - r's message into the ring; NULL or an error text
+ * (table_full: every topic pinned; publish_wait: it must wait, unless
+ * forced).
+ */
 static const char *
-publish_locked(struct worker *w, const struct request *r, uint64_t *seq)
+publish_locked(struct worker *w, const struct request *r, int force, uint64_t *seq,
+    int *table_full)
 {
-	struct shm *s = w->shm;
-	uint32_t maxlen = (uint32_t)(RENDER_PREFIX_MAX + r->body_len + 2), pfx;
-	long id, n;
-	char *dst;
+	struct shm_msg m = {
+		.topic = r->topic, .topic_len = r->topic_len,
+		.rest = r->members, .rest_len = r->members_len - 1,  /* without its \1 */
+		.may_wait = !force,
+	};
+	uint32_t workers = 0;
 
-	if (maxlen > s->ring.size / 4)
+	switch (shm_publish_locked(w->shm, &m, seq, &workers)) {
+	case SHM_PUB_WAIT:
+		return publish_wait;
+	case SHM_PUB_TOO_LARGE:
 		return "message too large for the ring (ring_size must be 4 x max_frame)";
-	id = topics_intern_locked(&s->topics, r->topic, r->topic_len, ring_tail(&s->ring));
-	if (id < 0)
-		return "too many topics (max_topics)";
-	dst = ring_reserve_locked(&s->ring, maxlen);
-	n = render_message(dst, maxlen, clock_wall_usec(), r->body, r->body_len,
-	    r->part1 ? NULL : request_control_members, &pfx);
-	if (n < 0)
-		return "message has no members to deliver";
-	/* last_seq before the commit: a topic must never look older than its records */
-	topics_published_locked(&s->topics, (uint32_t)id, ring_head(&s->ring) + 1);
-	*seq = ring_commit_locked(&s->ring, (uint32_t)n, (uint32_t)id, pfx);
-	w->wake_mask |= publish_wake_mask(w, (uint32_t)id);
+	case SHM_PUB_TABLE_FULL:
+		*table_full = 1;
+		return "too many topics (max_topics): every one has subscribers";
+	case SHM_PUB_OK:
+		break;
+	}
+	w->wake_mask |= workers;
+	if (w->efds[w->nworkers] >= 0)
+		w->wake_mask |= shm_wake_bridge(w->nworkers);
 	return NULL;
 }
 
-/* publish_message - put r's message in the ring; reply if asked. Returns -1 if c closed. */
+void
+publish_interest(struct worker *w)
+{
+	uint64_t head = pinlog_head(&w->shm->hdr->pinlog);
+
+	if (head == w->pinlog_seen)
+		return;
+	w->pinlog_seen = head;
+	if (w->efds[w->nworkers] >= 0)
+		w->wake_mask |= shm_wake_bridge(w->nworkers);
+}
+
 int
-publish_message(struct worker *w, struct conn *c, const struct request *r)
+publish_message(struct worker *w, struct conn *c, const struct request *r, int force)
 {
 	const char *err;
 	char buf[64];
 	uint64_t seq = 0;
+	int table_full = 0;
 	long n;
 
 	fault_context(r->topic, r->topic_len);
-	if (shm_lock(w->shm) < 0)
-		return out_error(w, c, ERR_LIMIT, "the ring cannot take messages (lock failed)");
-	err = publish_locked(w, r, &seq);
+	shm_lock_or_exit(w->shm);
+	err = publish_locked(w, r, force, &seq, &table_full);
 	shm_unlock(w->shm);
-	if (err != NULL)
-		return out_error(w, c, ERR_LIMIT, err);
+	if (err == publish_wait)
+		return PUBLISH_WAIT;
+	if (err != NULL) {
+		if (table_full)
+			conn_refused(w, c, REFUSE_TABLE_FULL, "publish: every topic of the table has subscribers");
+		return deliver_error(w, c, ERR_LIMIT, err);
+	}
 	stat_add(&w->stats->published, 1);
 	if (!r->ack)
 		return 0;
 	n = render_published(buf, sizeof(buf), seq);
-	return out_reply(w, c, buf, (size_t)n);
+	return deliver_reply(w, c, buf, (size_t)n);
 }

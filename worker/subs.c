@@ -1,13 +1,10 @@
 /*
  * worker/subs.c - subscriptions: the worker's topics and who reads them.
  *
- * Owns: each connection's subscription list, each local topic's array of
- * subscribers (the fan-out walks it), and keeping the shared per-worker
- * subscriber counts in step, so publishers wake only workers that care.
- * A subscription starts after the newest record at the moment it is
- * counted under the lock: a message published after the client receives
- * ACK is always delivered. Resume (since/epoch) is here too.
- * Must not write to sockets except through worker/out.c.
+ * Owns: what worker/subs.h says. A subscription starts after the newest
+ * record at the moment it is counted under the lock: a message published
+ * after the client receives ACK is always delivered.
+ * Must not write to sockets except through worker/deliver.h.
  */
 #include "config.h"
 
@@ -16,34 +13,55 @@
 
 #include "lib/log.h"
 #include "proto/render.h"
-#include "worker/worker.h"
+#include "worker/conn.h"
+#include "worker/deliver.h"
+#include "worker/subix.h"
+#include "worker/subs.h"
+#include "worker/wild.h"
 
-struct csub *
-subs_find(struct conn *c, uint32_t topic)
-{
-	uint32_t i;
+#define SUBS_INDEX_MIN 16          /* subscriptions from which a connection's are indexed by topic */
 
-	for (i = 0; i < c->nsubs; i++)
-		if (c->subs[i].topic == topic)
-			return &c->subs[i];
-	return NULL;
-}
+/* What subs_intern found. */
+enum subs_interned {
+	SUBS_NEW,                  /* a new subscription for c (its topic pinned if new here) */
+	SUBS_HELD,                 /* c already holds it */
+	SUBS_OVER_LIMIT,           /* c holds max_subs already */
+	SUBS_OVER_QUOTA,           /* c's address pins max_topics_per_ip topics already */
+	SUBS_TABLE_FULL            /* the shared topic table has no room */
+};
 
-/* subs_ltopic - the local topic for id, created on first use. */
+/* What subs_intern tells subs_add. */
+struct subs_topic {
+	uint32_t id, gen;
+	uint64_t head;             /* the newest record when it was counted */
+	int pinned;                /* this worker pinned it just now */
+};
+
+/* subs_ltopic - the local topic for t, created on first use. */
 static struct ltopic *
-subs_ltopic(struct worker *w, uint32_t id, const char *name, uint32_t len)
+subs_ltopic(struct worker *w, const struct subs_topic *t, const char *name, uint32_t len)
 {
-	struct ltopic *lt = w->topics[id];
+	struct ltopic *lt = w->topics[t->id];
 
 	if (lt != NULL)
 		return lt;
 	if ((lt = calloc(1, sizeof(*lt))) == NULL)
 		return NULL;
-	lt->id = id;
+	lt->id = t->id;
+	lt->gen = t->gen;
 	lt->len = len;
 	memcpy(lt->name, name, len);
-	w->topics[id] = lt;
+	w->topics[t->id] = lt;
 	return lt;
+}
+
+/* subs_ltopic_drop - a local topic without subscribers goes. */
+static void
+subs_ltopic_drop(struct worker *w, struct ltopic *lt)
+{
+	w->topics[lt->id] = NULL;
+	free(lt->subs);
+	free(lt);
 }
 
 /* subs_grow - room for one more subscription on c and one more subscriber on lt. */
@@ -58,6 +76,7 @@ subs_grow(struct conn *c, struct ltopic *lt)
 		free(c->subs);
 		c->subs = &c->sub1;
 		c->subcap = 1;
+		subix_drop(c);
 	} else if (c->nsubs == c->subcap) {
 		cap = c->subcap * 2;
 		ns = malloc(cap * sizeof(*ns));
@@ -68,6 +87,8 @@ subs_grow(struct conn *c, struct ltopic *lt)
 			free(c->subs);
 		c->subs = ns;
 		c->subcap = cap;
+		if (cap >= SUBS_INDEX_MIN && subix_build(c, 2 * cap) < 0)
+			return -1;
 	}
 	if (lt->n == lt->cap) {
 		cap = lt->cap ? lt->cap * 2 : 4;
@@ -80,49 +101,113 @@ subs_grow(struct conn *c, struct ltopic *lt)
 	return 0;
 }
 
-/* subs_count - keep the shared count in step: +1 or -1 per subscription. */
+/* subs_unpin_locked - id (-1: none) lost its last subscriber here; a pattern gone changes the patterns. */
 static void
-subs_count(struct worker *w, uint32_t id, int delta)
+subs_unpin_locked(struct worker *w, long id, int pattern)
 {
-	if (shm_lock(w->shm) < 0)
+	if (id >= 0)
+		topics_unpin_locked(&w->shm->topics, (uint32_t)id, w->slot);
+	if (pattern)
+		topics_patterns_changed_locked(&w->shm->topics, w->slot,
+		    patterns_count(&w->patterns) > 0);
+}
+
+/* subs_unpin - subs_unpin_locked under the lock, if there is anything to tell. */
+static void
+subs_unpin(struct worker *w, long id, int pattern)
+{
+	if (id < 0 && !pattern)
 		return;
-	topics_sub_locked(&w->shm->topics, id, w->slot, delta);
+	shm_lock_or_exit(w->shm);
+	subs_unpin_locked(w, id, pattern);
 	shm_unlock(w->shm);
 }
 
-/* subs_remove - take subscription i off c and off its topic. */
+/* subs_pat_find - c's pattern of this name, or -1. */
+static long
+subs_pat_find(const struct conn *c, const char *name, uint32_t len)
+{
+	uint32_t i;
+
+	for (i = 0; c->pats != NULL && i < c->pats->n; i++)
+		if (c->pats->p[i].len == len && memcmp(c->pats->p[i].name, name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* subs_pat_add - a pattern for c: into its list and the worker's trie; -1 if out of memory. */
+static int
+subs_pat_add(struct worker *w, struct conn *c, const struct request *r, uint32_t entry,
+    uint64_t after)
+{
+	struct cpats *ps = c->pats;
+	struct cpat *p;
+	uint32_t cap;
+
+	if (ps == NULL || ps->n == ps->cap) {
+		cap = ps != NULL ? ps->cap * 2 : 1;
+		if ((ps = realloc(ps, sizeof(*ps) + cap * sizeof(ps->p[0]))) == NULL)
+			return -1;
+		if (c->pats == NULL) {
+			ps->n = 0;
+			ps->after_max = 0;
+		}
+		ps->cap = cap;
+		c->pats = ps;
+	}
+	if (patterns_add(&w->patterns, r->topic, r->topic_len, &c->po) < 0)
+		return -1;
+	p = &ps->p[ps->n++];
+	p->entry = entry;
+	p->len = r->topic_len;
+	p->after = after;
+	p->from = after + 1;
+	memcpy(p->name, r->topic, r->topic_len);
+	if (after > ps->after_max)
+		ps->after_max = after;
+	ps->memo_pgen = 0;
+	wild_changed(w);
+	return 0;
+}
+
+/* subs_pat_remove - pattern i of c goes: from its list and the trie. */
 static void
+subs_pat_remove(struct worker *w, struct conn *c, uint32_t i)
+{
+	struct cpats *ps = c->pats;
+
+	patterns_remove(&w->patterns, ps->p[i].name, ps->p[i].len, &c->po);
+	ps->p[i] = ps->p[--ps->n];
+	ps->memo_pgen = 0;
+	wild_changed(w);
+}
+
+/*
+ * subs_remove - take subscription i off c and off its topic. Returns the
+ * topic id if that was the topic's last subscriber here (the caller
+ * unpins it), else -1.
+ */
+static long
 subs_remove(struct worker *w, struct conn *c, uint32_t i)
 {
 	struct csub *s = &c->subs[i];
 	struct ltopic *lt = w->topics[s->topic];
+	uint32_t id = s->topic;
 	struct conn *moved;
 
 	lt->subs[s->pos] = lt->subs[--lt->n];
 	if (s->pos < lt->n) {
 		moved = lt->subs[s->pos];
-		subs_find(moved, s->topic)->pos = s->pos;
+		conn_sub(moved, id)->pos = s->pos;
 	}
-	if (lt->n == 0) {
-		w->topics[s->topic] = NULL;
-		free(lt->subs);
-		free(lt);
-	}
+	if (c->subix != NULL)
+		subix_remove(c, i);
 	c->subs[i] = c->subs[--c->nsubs];
-	if (c->gap_idx > c->nsubs)
-		c->gap_idx = c->nsubs;
 	stat_add(&w->stats->subs, (uint64_t)-1);
-}
-
-/* subs_reply_gap - the gap frame of a resume, before its replay. */
-static int
-subs_reply_gap(struct worker *w, struct conn *c, const struct request *r,
-    uint64_t from, uint64_t to)
-{
-	char buf[2048];
-	long n = render_gap(buf, sizeof(buf), r->topic, r->topic_len, from, to);
-
-	return n > 0 ? out_reply(w, c, buf, (size_t)n) : 0;
+	if (lt->n > 0)
+		return -1;
+	subs_ltopic_drop(w, lt);
+	return id;
 }
 
 /*
@@ -130,127 +215,161 @@ subs_reply_gap(struct worker *w, struct conn *c, const struct request *r,
  * still holds, reporting with a gap frame what it no longer holds. A
  * changed epoch means the ring is not the one since counted in: the gap
  * starts at 0 ("before this ring") and the replay at its oldest record.
+ * Records of this name under an id the table evicted cannot be told from
+ * others any more: they are reported as a gap too. The replay runs up to
+ * what the subscription already gets live (after). A pattern's replay is
+ * every record the ring holds in that range whose topic it matches. Either
+ * leaves out what c's other subscriptions bring it (worker/deliver.h).
  */
 static int
-subs_resume(struct worker *w, struct conn *c, struct csub *sub,
-    const struct request *r, uint64_t head)
+subs_resume(struct worker *w, struct conn *c, struct csub *sub, const struct request *r)
 {
-	uint64_t tail = ring_tail(&w->shm->ring), start, cur;
-	uint32_t i;
+	uint64_t tail = ring_tail(&w->shm->ring), start, lost;
 
 	if (r->epoch.type == JSON_STRING && !json_str_eq(&r->epoch, w->shm->hdr->epoch)) {
-		if (subs_reply_gap(w, c, r, 0, tail - 1) < 0)
+		if (deliver_gap(w, c, r->topic, r->topic_len, 0, tail - 1) < 0)
 			return -1;
 		start = tail;
 	} else {
-		if (r->since >= head)
+		if (r->since >= sub->after)
 			return 0;
 		start = r->since + 1;
+		lost = topics_lost_upto(&w->shm->topics, sub->topic);
+		if (lost + 1 > tail)
+			tail = lost + 1;
 		if (start < tail) {
-			if (subs_reply_gap(w, c, r, start, tail - 1) < 0)
+			if (deliver_gap(w, c, r->topic, r->topic_len, start, tail - 1) < 0)
 				return -1;
 			start = tail;
 		}
 	}
-	/* records before the cursor went out already to the other subscriptions */
-	cur = (c->flags & CONN_BEHIND) ? c->cursor : w->done + 1;
-	for (i = 0; i < c->nsubs; i++)
-		if (&c->subs[i] != sub && c->subs[i].after < cur - 1)
-			c->subs[i].after = cur - 1;
-	sub->after = start - 1;
-	if (start < cur) {
-		out_behind(w, c, start);
-		c->cursor = start;
-	}
-	if ((c->flags & CONN_BEHIND) && !(c->flags & CONN_BLOCKED))
-		out_flush(w, c);
+	if ((r->pattern ? deliver_replay_pattern(w, c, sub->topic, r->topic, r->topic_len, start,
+	    sub->after) :
+	    deliver_replay(w, c, sub->topic, w->topics[sub->topic]->gen, start, sub->after)) < 0)
+		return -1;
 	return (c->flags & CONN_CLOSING) ? -1 : 0;
 }
 
-/* subs_add - a new subscription on c, counted in the shared table. */
+/* subs_add - a new subscription on c, to the topic subs_intern counted. */
 static struct csub *
-subs_add(struct worker *w, struct conn *c, const struct request *r, long id,
-    uint64_t head)
+subs_add(struct worker *w, struct conn *c, const struct request *r, const struct subs_topic *t)
 {
-	struct ltopic *lt = subs_ltopic(w, (uint32_t)id, r->topic, r->topic_len);
+	struct ltopic *lt = subs_ltopic(w, t, r->topic, r->topic_len);
 	struct csub *s;
 
-	if (lt == NULL || subs_grow(c, lt) < 0) {
-		if (lt != NULL && lt->n == 0) {
-			w->topics[id] = NULL;
-			free(lt->subs);
-			free(lt);
-		}
-		subs_count(w, (uint32_t)id, -1);
+	if (lt == NULL || subs_grow(c, lt) < 0 ||
+	    (r->pattern && subs_pat_add(w, c, r, t->id, t->head) < 0)) {
+		if (lt != NULL && lt->n == 0)
+			subs_ltopic_drop(w, lt);
+		subs_unpin(w, t->pinned ? (long)t->id : -1, r->pattern);
 		return NULL;
 	}
 	s = &c->subs[c->nsubs++];
-	s->topic = (uint32_t)id;
+	s->topic = t->id;
 	s->pos = lt->n;
-	s->after = head;
+	s->after = t->head;
+	s->from = t->head + 1;
+	if (c->subix != NULL)
+		subix_add(c, c->nsubs - 1);
 	lt->subs[lt->n++] = c;
 	stat_add(&w->stats->subs, 1);
 	return s;
 }
 
-/* subs_intern - the topic's id, counting one more subscriber if c is new to it. */
-static long
-subs_intern(struct worker *w, struct conn *c, const struct request *r,
-    uint64_t *head, int *fresh)
+/*
+ * subs_intern_locked - r's topic for c. Every refusal is decided before
+ * anything is created, in O(1): c's own limit, then its address's quota
+ * (charged only for a topic nobody subscribes to yet), then room.
+ */
+static enum subs_interned
+subs_intern_locked(struct worker *w, struct conn *c, const struct request *r,
+    struct subs_topic *t)
 {
-	struct shm *s = w->shm;
-	long id;
+	struct topics *tt = &w->shm->topics;
+	uint32_t quota = w->conf.max_topics_per_ip;
+	long id = topics_find_locked(tt, r->topic, r->topic_len);
 
-	if (shm_lock(s) < 0)
-		return -1;
-	id = topics_intern_locked(&s->topics, r->topic, r->topic_len, ring_tail(&s->ring));
-	*fresh = id >= 0 && (w->topics[id] == NULL || subs_find(c, (uint32_t)id) == NULL);
-	if (*fresh && c->nsubs >= w->conf.max_subs)
-		id = -2;
-	else if (*fresh)
-		topics_sub_locked(&s->topics, (uint32_t)id, w->slot, 1);
-	*head = ring_head(&s->ring);
-	shm_unlock(s);
-	return id;
+	if (id >= 0 && w->topics[id] != NULL && conn_sub(c, (uint32_t)id) != NULL) {
+		t->id = (uint32_t)id;
+		return SUBS_HELD;
+	}
+	if (c->nsubs >= w->conf.max_subs)
+		return SUBS_OVER_LIMIT;
+	t->pinned = id < 0 || w->topics[id] == NULL;
+	if (t->pinned && quota != 0 && c->addr_id != SHM_NONE &&
+	    topics_would_charge_locked(tt, id) && addrs_topics(&w->shm->addrs, c->addr_id) >= quota)
+		return SUBS_OVER_QUOTA;
+	if (id < 0 && (id = topics_intern_locked(tt, r->topic, r->topic_len)) < 0)
+		return SUBS_TABLE_FULL;
+	if (t->pinned)
+		topics_pin_locked(tt, (uint32_t)id, w->slot, c->addr_id, quota);
+	if (r->pattern) {
+		/* publishers must wake this worker for what the new pattern matches */
+		topics_mark_pattern_locked(tt, (uint32_t)id);
+		topics_patterns_changed_locked(tt, w->slot, 1);
+	}
+	t->id = (uint32_t)id;
+	t->gen = topics_gen(tt, (uint32_t)id);
+	return SUBS_NEW;
+}
+
+/* subs_intern - subs_intern_locked under the lock, with the head it counted at. */
+static enum subs_interned
+subs_intern(struct worker *w, struct conn *c, const struct request *r, struct subs_topic *t)
+{
+	enum subs_interned res;
+
+	shm_lock_or_exit(w->shm);
+	res = subs_intern_locked(w, c, r, t);
+	t->head = ring_head(&w->shm->ring);
+	shm_unlock(w->shm);
+	return res;
 }
 
 int
 subs_subscribe(struct worker *w, struct conn *c, const struct request *r)
 {
-	struct csub *sub;
-	uint64_t head;
-	long id;
-	int fresh;
+	struct subs_topic t = { 0 };
+	struct csub *sub = NULL;
 
 	if (!(c->flags & CONN_NET_SUB))
-		return out_error(w, c, ERR_NOT_ALLOWED, "subscribing is not allowed from this client");
-	id = subs_intern(w, c, r, &head, &fresh);
-	if (id == -2)
-		return out_error(w, c, ERR_LIMIT, "too many subscriptions on this connection (max_subs)");
-	if (id < 0)
-		return out_error(w, c, ERR_LIMIT, "too many topics (max_topics)");
-	sub = fresh ? subs_add(w, c, r, id, head) : subs_find(c, (uint32_t)id);
+		return deliver_error(w, c, ERR_NOT_ALLOWED, "subscribing is not allowed from this client");
+	switch (subs_intern(w, c, r, &t)) {
+	case SUBS_TABLE_FULL:
+		conn_refused(w, c, REFUSE_TABLE_FULL, "subscribe: every topic of the table has subscribers");
+		return deliver_error(w, c, ERR_LIMIT, "too many topics (max_topics)");
+	case SUBS_OVER_LIMIT:
+		return deliver_error(w, c, ERR_LIMIT, "too many subscriptions on this connection (max_subs)");
+	case SUBS_OVER_QUOTA:
+		conn_refused(w, c, REFUSE_QUOTA, "subscribe: its address pins max_topics_per_ip topics");
+		return deliver_error(w, c, ERR_LIMIT, "too many topics from this address (max_topics_per_ip)");
+	case SUBS_HELD:
+		sub = conn_sub(c, t.id);
+		break;
+	case SUBS_NEW:
+		sub = subs_add(w, c, r, &t);
+		break;
+	}
 	if (sub == NULL)
-		return out_error(w, c, ERR_LIMIT, "out of memory for a subscription");
-	if (out_reply(w, c, RENDER_ACK, sizeof(RENDER_ACK) - 1) < 0)
+		return deliver_error(w, c, ERR_LIMIT, "out of memory for a subscription");
+	if (deliver_reply(w, c, RENDER_ACK, sizeof(RENDER_ACK) - 1) < 0)
 		return -1;
-	return r->has_since ? subs_resume(w, c, sub, r, head) : 0;
+	return r->has_since ? subs_resume(w, c, sub, r) : 0;
 }
 
 void
 subs_unsubscribe(struct worker *w, struct conn *c, const struct request *r)
 {
-	long id;
+	const struct ltopic *lt;
 	uint32_t i;
+	long p = r->pattern ? subs_pat_find(c, r->topic, r->topic_len) : -1;
 
-	if (shm_lock(w->shm) < 0)
-		return;
-	id = topics_find_locked(&w->shm->topics, r->topic, r->topic_len);
-	shm_unlock(w->shm);
-	for (i = 0; id >= 0 && i < c->nsubs; i++) {
-		if (c->subs[i].topic == (uint32_t)id) {
-			subs_remove(w, c, i);
-			subs_count(w, (uint32_t)id, -1);
+	if (p >= 0)
+		subs_pat_remove(w, c, (uint32_t)p);
+	for (i = 0; i < c->nsubs; i++) {
+		lt = w->topics[c->subs[i].topic];
+		if (lt->len == r->topic_len && memcmp(lt->name, r->topic, lt->len) == 0) {
+			subs_unpin(w, subs_remove(w, c, i), p >= 0);
 			return;
 		}
 	}
@@ -259,18 +378,20 @@ subs_unsubscribe(struct worker *w, struct conn *c, const struct request *r)
 void
 subs_drop_all(struct worker *w, struct conn *c)
 {
-	uint32_t id;
-	int locked;
+	int pattern = c->pats != NULL && c->pats->n > 0;
 
+	if (pattern) {
+		patterns_drop(&w->patterns, &c->po);
+		wild_changed(w);
+	}
+	free(c->pats);
+	c->pats = NULL;
+	subix_drop(c);  /* what c holds is not looked up again */
 	if (c->nsubs == 0)
 		return;
-	locked = shm_lock(w->shm) == 0;
-	while (c->nsubs > 0) {
-		id = c->subs[c->nsubs - 1].topic;
-		subs_remove(w, c, c->nsubs - 1);
-		if (locked)
-			topics_sub_locked(&w->shm->topics, id, w->slot, -1);
-	}
-	if (locked)
-		shm_unlock(w->shm);
+	shm_lock_or_exit(w->shm);
+	while (c->nsubs > 0)
+		subs_unpin_locked(w, subs_remove(w, c, c->nsubs - 1), 0);
+	subs_unpin_locked(w, -1, pattern);
+	shm_unlock(w->shm);
 }

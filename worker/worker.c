@@ -27,16 +27,26 @@
 #include "lib/fault.h"
 #include "lib/log.h"
 #include "lib/sig.h"
+#include "worker/conn.h"
+#include "worker/deliver.h"
+#include "worker/fanout.h"
+#include "worker/publish.h"
+#include "worker/session.h"
+#include "worker/transport.h"
+#include "worker/wild.h"
 #include "worker/worker.h"
+#include "worker/wpath.h"
 
 #define WORKER_EVENTS 256
 #define WORKER_FD_RESERVE 16       /* descriptors kept for logs, epoll and the like */
+#define WORKER_MAX_WAIT_MS 1000    /* settings and drain are checked at least this often */
+#define WORKER_PACED_WAIT_MS 10    /* and waiting publishes this often */
 
 static const int worker_sigs[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP };
 static volatile sig_atomic_t worker_quit, worker_drain, worker_reload;
 
-/* Tags for the two descriptors that are not connections. */
-static char worker_tag_listen, worker_tag_wake;
+/* Tags for the descriptors that are not connections. */
+static char worker_tag_listen, worker_tag_http, worker_tag_wake;
 
 static void
 worker_on_signal(int sig)
@@ -49,18 +59,26 @@ worker_on_signal(int sig)
 		worker_reload = 1;
 }
 
-/* worker_max_conns - connections this worker may hold: the setting, within the descriptor limit. */
-static uint32_t
-worker_max_conns(const struct worker *w)
+/* worker_fd_limit - the descriptor limit (1024 if it cannot be read, which is logged). */
+static uint64_t
+worker_fd_limit(void)
 {
-	uint64_t reserve = WORKER_FD_RESERVE + 2 * (uint64_t)w->nworkers, fit;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
 		log_error("getrlimit(RLIMIT_NOFILE) failed: %s", strerror(errno));
-		rl.rlim_cur = 1024;
+		return 1024;
 	}
-	fit = rl.rlim_cur > reserve + 1 ? rl.rlim_cur - reserve : 1;
+	return rl.rlim_cur;
+}
+
+/* worker_max_conns - connections this worker may hold: the setting, within the descriptor limit. */
+static uint32_t
+worker_max_conns(const struct worker *w)
+{
+	uint64_t reserve = WORKER_FD_RESERVE + 2 * (uint64_t)w->nworkers, fit, lim = worker_fd_limit();
+
+	fit = lim > reserve + 1 ? lim - reserve : 1;
 	if (fit > w->nfd)
 		fit = w->nfd;
 	if (w->conf.max_conns != 0 && w->conf.max_conns <= fit)
@@ -71,11 +89,31 @@ worker_max_conns(const struct worker *w)
 	return (uint32_t)fit;
 }
 
+/*
+ * worker_write_path - the write path the io_uring setting asks for, or
+ * send() where the kernel refuses io_uring; the log says which and why.
+ * Called between loop passes, when nothing is posted.
+ */
+static void
+worker_write_path(struct worker *w)
+{
+	char why[256];
+
+	if (w->wp != NULL)
+		w->wp->close(w);
+	if (!w->conf.io_uring)
+		wpath_use(w, &wpath_send, "io_uring no");
+	else if (wpath_uring.open(w, why, sizeof(why)) < 0)
+		wpath_use(w, &wpath_send, why);
+	else
+		wpath_use(w, &wpath_uring, why);
+}
+
 /* worker_apply_conf - take the live settings from the segment. */
 static void
 worker_apply_conf(struct worker *w)
 {
-	uint32_t fd;
+	uint32_t fd, uring = w->conf.io_uring;
 
 	w->conf_gen = shm_conf_load(w->shm, &w->conf);
 	log_set_level((enum log_level)w->conf.log_level);
@@ -83,38 +121,24 @@ worker_apply_conf(struct worker *w)
 	for (fd = 0; fd < w->nfd; fd++)
 		if (w->byfd[fd] != NULL)
 			conn_acl(w, w->byfd[fd]);
+	if (w->wp == NULL || w->conf.io_uring != uring)
+		worker_write_path(w);
 }
 
-/* worker_alloc - the per-process tables and scratch space. */
+/* worker_alloc - the per-process tables and each part's scratch space. */
 static int
 worker_alloc(struct worker *w)
 {
-	struct rlimit rl;
+	uint64_t lim = worker_fd_limit();
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		rl.rlim_cur = 1024;
-	w->nfd = rl.rlim_cur > (1u << 24) ? (1u << 24) : (uint32_t)rl.rlim_cur;
+	w->nfd = lim > (1u << 24) ? (1u << 24) : (uint32_t)lim;
 	w->byfd = calloc(w->nfd, sizeof(*w->byfd));
 	w->topics = calloc(w->shm->hdr->max_topics, sizeof(*w->topics));
-	w->rbuf = malloc(WORKER_RBUF);
-	w->batch = malloc(WORKER_BATCH * sizeof(*w->batch));
-	w->sorted = malloc(WORKER_BATCH * sizeof(*w->sorted));
-	w->touched = malloc(WORKER_BATCH * sizeof(*w->touched));
-	w->fan[0] = malloc(sizeof(*w->fan[0]));
-	w->fan[1] = malloc(sizeof(*w->fan[1]));
-	w->cu = malloc(sizeof(*w->cu));
-	w->curecs = malloc(OUT_BATCH_RECS * sizeof(*w->curecs));
-	if (!w->byfd || !w->topics || !w->rbuf || !w->batch || !w->sorted ||
-	    !w->touched || !w->fan[0] || !w->fan[1] || !w->cu || !w->curecs) {
+	if (!w->byfd || !w->topics) {
 		log_error("out of memory setting up the worker");
 		return -1;
 	}
-	list_init(&w->hb);
-	list_init(&w->timeo);
-	list_init(&w->behind);
-	list_init(&w->dead);
-	list_init(&w->readable);
-	return 0;
+	return session_init(w) < 0 || deliver_init(w) < 0 || fanout_init(w) < 0 || wild_init(w) < 0 ? -1 : 0;
 }
 
 /* worker_epoll - the loop's descriptor set: the listener (level-triggered) and the eventfd. */
@@ -134,6 +158,11 @@ worker_epoll(struct worker *w)
 		log_error("epoll_ctl(ADD listener) failed: %s", strerror(errno));
 		return -1;
 	}
+	ev.data.ptr = &worker_tag_http;
+	if (w->hfd >= 0 && epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->hfd, &ev) < 0) {
+		log_error("epoll_ctl(ADD HTTP listener) failed: %s", strerror(errno));
+		return -1;
+	}
 	ev.data.ptr = &worker_tag_wake;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->efd, &ev) < 0) {
 		log_error("epoll_ctl(ADD eventfd) failed: %s", strerror(errno));
@@ -147,18 +176,15 @@ static void
 worker_register(struct worker *w)
 {
 	struct shm_stats *st = w->stats;
+	_Atomic uint64_t *counter = (_Atomic uint64_t *)(void *)st;
+	size_t i;
 
-	atomic_store(&st->conns, 0);
-	atomic_store(&st->accepted, 0);
-	atomic_store(&st->subs, 0);
-	atomic_store(&st->published, 0);
-	atomic_store(&st->delivered, 0);
-	atomic_store(&st->bytes_in, 0);
-	atomic_store(&st->bytes_out, 0);
-	atomic_store(&st->errors, 0);
-	atomic_store(&st->slow, 0);
-	atomic_store(&st->refused, 0);
+	/* every field of shm_stats is a counter, read by others while we write */
+	for (i = 0; i < sizeof(*st) / sizeof(*counter); i++)
+		atomic_store(&counter[i], 0);
 	atomic_store(&w->me->wake, 0);
+	atomic_store(&w->me->need, ring_head(&w->shm->ring) + 1);
+	atomic_store(&w->me->paced, 0);
 	atomic_store(&w->me->started_ms, clock_wall_usec() / 1000);
 	atomic_store(&w->me->pid, getpid());
 }
@@ -182,13 +208,14 @@ worker_setup(struct worker *w, sigset_t *wait)
 	snprintf(role, sizeof(role), "%u", w->slot);
 	if (fault_fail("worker_setup", role))
 		return -1;
-	if (sig_catch(worker_sigs, sizeof(worker_sigs) / sizeof(worker_sigs[0]),
-	    worker_on_signal, wait) < 0 || worker_alloc(w) < 0 || worker_epoll(w) < 0)
-		return -1;
+	/* the random key first: tokens and the pattern trie's hash seed come from it */
 	if (getrandom(w->token_key, sizeof(w->token_key), 0) != (ssize_t)sizeof(w->token_key)) {
 		log_error("getrandom() failed: %s", strerror(errno));
 		return -1;
 	}
+	if (sig_catch(worker_sigs, sizeof(worker_sigs) / sizeof(worker_sigs[0]),
+	    worker_on_signal, wait) < 0 || worker_alloc(w) < 0 || worker_epoll(w) < 0)
+		return -1;
 	worker_apply_conf(w);
 	w->now = clock_mono_ms();
 	w->done = ring_head(&w->shm->ring);
@@ -206,20 +233,9 @@ worker_wake(struct worker *w)
 
 	if (read(w->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_error("read() of eventfd failed: %s", strerror(errno));
+	stat_add(&w->stats->wakeups, 1);
 	atomic_store(&w->me->wake, 0);
 	atomic_thread_fence(memory_order_seq_cst);
-}
-
-/* worker_discard - while draining, input is read and dropped, so close() does not reset. */
-static void
-worker_discard(struct worker *w, struct conn *c)
-{
-	ssize_t n;
-
-	while ((n = read(c->fd, w->rbuf, WORKER_RBUF)) > 0)
-		;
-	if (n == 0 || (errno != EAGAIN && errno != EINTR))
-		conn_close(w, c, "client closed while draining");
 }
 
 /* worker_event - one epoll event. */
@@ -229,7 +245,11 @@ worker_event(struct worker *w, const struct epoll_event *ev)
 	struct conn *c = ev->data.ptr;
 
 	if (ev->data.ptr == &worker_tag_listen) {
-		conn_accept_all(w);
+		session_accept(w, w->lfd, &transport_tcp);
+		return;
+	}
+	if (ev->data.ptr == &worker_tag_http) {
+		session_accept(w, w->hfd, &transport_http);
 		return;
 	}
 	if (ev->data.ptr == &worker_tag_wake) {
@@ -240,33 +260,12 @@ worker_event(struct worker *w, const struct epoll_event *ev)
 		return;
 	if (ev->events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
 		if (w->drain_until != 0)
-			worker_discard(w, c);
+			session_discard(w, c);
 		else
-			conn_readable(w, c, (ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
+			session_readable(w, c, (ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
 	}
-	if ((ev->events & EPOLLOUT) && (c->flags & CONN_BLOCKED) &&
-	    !(c->flags & CONN_CLOSING))
-		out_flush(w, c);
-}
-
-/* worker_read_more - connections that had more input than one pass reads. */
-static void
-worker_read_more(struct worker *w)
-{
-	struct link todo;
-	struct conn *c;
-
-	if (list_empty(&w->readable))
-		return;
-	todo = w->readable;
-	todo.next->prev = &todo;
-	todo.prev->next = &todo;
-	list_init(&w->readable);
-	while (!list_empty(&todo)) {
-		c = list_entry(todo.next, struct conn, dead);
-		list_remove(&c->dead);
-		conn_readable(w, c, 1);
-	}
+	if (ev->events & EPOLLOUT)
+		deliver_flush(w, c);
 }
 
 /* worker_drain_start - QUIT: stop accepting; keep delivering what is owed. */
@@ -277,6 +276,11 @@ worker_drain_start(struct worker *w)
 	if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->lfd, NULL) < 0)
 		log_warn("epoll_ctl(DEL listener) failed: %s", strerror(errno));
 	close(w->lfd);
+	if (w->hfd >= 0) {
+		if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->hfd, NULL) < 0)
+			log_warn("epoll_ctl(DEL HTTP listener) failed: %s", strerror(errno));
+		close(w->hfd);
+	}
 	log_notice("draining %u connections (up to %u ms)", w->nconns, w->conf.drain_timeout_ms);
 }
 
@@ -289,8 +293,7 @@ worker_drained(struct worker *w)
 	if (w->done < ring_head(&w->shm->ring))
 		return 0;
 	for (fd = 0; fd < w->nfd; fd++)
-		if (w->byfd[fd] != NULL && (out_pending(w->byfd[fd]) ||
-		    (w->byfd[fd]->flags & CONN_BEHIND)))
+		if (w->byfd[fd] != NULL && deliver_pending(w->byfd[fd]))
 			left++;
 	if (left == 0)
 		return 1;
@@ -315,6 +318,18 @@ worker_checks(struct worker *w)
 	return w->drain_until != 0 && worker_drained(w);
 }
 
+/* worker_wait_ms - how long the loop may wait for events: until the next deadline. */
+static int
+worker_wait_ms(const struct worker *w)
+{
+	int t = deliver_next_ms(w, WORKER_MAX_WAIT_MS);
+
+	t = session_next_ms(w, t);
+	if (!list_empty(&w->paced) && t > WORKER_PACED_WAIT_MS)
+		t = WORKER_PACED_WAIT_MS;   /* publishes wait: look again soon, in case no wake-up comes */
+	return w->drain_until != 0 ? worker_ms_until(w, w->drain_until, t) : t;
+}
+
 /* worker_loop - the event loop; returns when the worker should exit. */
 static void
 worker_loop(struct worker *w, const sigset_t *wait)
@@ -323,7 +338,7 @@ worker_loop(struct worker *w, const sigset_t *wait)
 	int n, i;
 
 	for (;;) {
-		n = epoll_pwait(w->epfd, ev, WORKER_EVENTS, timer_next(w), wait);
+		n = epoll_pwait(w->epfd, ev, WORKER_EVENTS, worker_wait_ms(w), wait);
 		w->now = clock_mono_ms();
 		if (n < 0 && errno != EINTR) {
 			log_error("epoll_pwait() failed: %s", strerror(errno));
@@ -331,11 +346,17 @@ worker_loop(struct worker *w, const sigset_t *wait)
 		}
 		for (i = 0; i < n; i++)
 			worker_event(w, &ev[i]);
-		worker_read_more(w);
+		session_read_more(w);
+		publish_interest(w);
 		fanout_wake(w);
 		fanout_run(w);
-		timer_run(w);
-		conn_reap(w);
+		if (w->deliver_more)
+			deliver_behind(w);  /* connections that stopped on their budget, with no new records */
+		session_paced(w);
+		deliver_pace(w);
+		deliver_heartbeats(w);
+		session_deadlines(w);
+		session_reap(w);
 		if (worker_checks(w))
 			return;
 	}
@@ -350,7 +371,8 @@ worker_main(struct worker *w)
 		return 2;
 	log_info("started (pid %ld)", (long)getpid());
 	worker_loop(w, &wait);
-	conn_close_all(w);
+	session_close_all(w);
+	w->wp->close(w);
 	if (getppid() != w->master)
 		shm_remove(w->shm, w->master);  /* the master was killed: do not leave the segment behind */
 	log_info("stopped");
