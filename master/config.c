@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 
+#include "bridge/bridge.h"
 #include "lib/log.h"
 #include "master/master.h"
 
@@ -25,7 +26,7 @@ config_load(struct master *m, struct conf *c, char *err, size_t errlen)
 	for (i = 0; i < m->noverrides; i++)
 		if (conf_set_arg(c, m->overrides[i], err, errlen) < 0)
 			return -1;
-	return conf_check(c, err, errlen);
+	return conf_check(c, err, errlen) < 0 ? -1 : bridge_conf_check(c, err, errlen);
 }
 
 /* config_reload - SIGHUP: apply the live settings of the re-read configuration. */

@@ -29,13 +29,13 @@
 #define STOP_GRACE_MS  1000        /* TERM to SIGKILL */
 #define DRAIN_EXTRA_MS 2000        /* drain_timeout plus this, then SIGKILL */
 
-/* cycle_eventfds - one per slot; every worker inherits all of them. */
+/* cycle_eventfds - one per slot, the bridge's too; every child inherits all of them. */
 static int
 cycle_eventfds(struct master *m, char *err, size_t errlen)
 {
 	unsigned i;
 
-	for (i = 0; i < m->nslots; i++) {
+	for (i = 0; i < m->nchildren; i++) {
 		m->efds[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (m->efds[i] < 0) {
 			snprintf(err, errlen, "eventfd() failed: %s", strerror(errno));
@@ -188,9 +188,10 @@ cycle_run(struct master *m)
 		}
 		return 2;
 	}
-	log_notice("janusd %s serving on %s port %u with %u workers (pid %ld, ring %llu MiB, %s)",
+	log_notice("janusd %s serving on %s port %u with %u workers (pid %ld, ring %llu MiB, %s); %s%.0u",
 	    PACKAGE_VERSION, m->conf.listen, m->conf.port, m->nslots, (long)getpid(),
-	    (unsigned long long)(m->conf.ring_size >> 20), m->shm.name);
+	    (unsigned long long)(m->conf.ring_size >> 20), m->shm.name,
+	    m->conf.http_port ? "HTTP and WebSocket on port " : "no HTTP listener", m->conf.http_port);
 	notify_send("READY=1\nSTATUS=serving on port %u with %u workers\nMAINPID=%ld",
 	    m->conf.port, m->nslots, (long)getpid());
 	daemon_ready(m, 1);

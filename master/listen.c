@@ -2,7 +2,8 @@
  * master/listen.c - the listening sockets, one per worker slot.
  *
  * Owns: resolving the listen address and creating the SO_REUSEPORT
- * sockets before any worker exists, so each slot's socket (and the
+ * sockets, for the Janus port and for the HTTP/WebSocket one, before any
+ * worker exists, so each slot's socket (and the
  * connections queued on it) outlives the workers that serve it. A plain
  * bind first proves that no other program, janusd included, holds the
  * port: SO_REUSEPORT alone would happily share it with another instance.
@@ -30,10 +31,10 @@
 #include "lib/log.h"
 #include "master/master.h"
 
-/* listen_resolve - the numeric or named listen address, with the port. */
+/* listen_resolve - the numeric or named listen address, with a port. */
 static int
-listen_resolve(const struct conf *c, struct sockaddr_storage *ss, socklen_t *len,
-    char *err, size_t errlen)
+listen_resolve(const struct conf *c, unsigned portno, struct sockaddr_storage *ss,
+    socklen_t *len, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res;
 	char port[8];
@@ -43,7 +44,7 @@ listen_resolve(const struct conf *c, struct sockaddr_storage *ss, socklen_t *len
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
-	snprintf(port, sizeof(port), "%u", c->port);
+	snprintf(port, sizeof(port), "%u", portno);
 	rc = getaddrinfo(c->listen, port, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "listen address '%s': %s", c->listen, gai_strerror(rc));
@@ -85,12 +86,6 @@ listen_socket(const struct sockaddr_storage *ss, socklen_t len, int reuseport,
 }
 
 /*
- * listen_open - resolve the address, prove the port free, and bind one
- * SO_REUSEPORT socket per slot. They do not listen yet (listen_start):
- * until this master owns the port's shared memory, no connection may
- * queue on them.
- */
-/*
  * listen_tune - what accepted sockets inherit: TCP_NODELAY (Nagle put a
  * 40 ms floor under the original's latency) and keepalive, which finds
  * dead Part 1 peers.
@@ -117,26 +112,78 @@ listen_retune(struct master *m)
 {
 	unsigned i;
 
-	for (i = 0; i < m->nslots; i++)
+	for (i = 0; i < m->nslots; i++) {
 		if (m->slots[i].lfd >= 0)
 			listen_tune(&m->conf, m->slots[i].lfd);
+		if (m->slots[i].hfd >= 0)
+			listen_tune(&m->conf, m->slots[i].hfd);
+	}
 }
 
+/* listen_probe - a plain bind to ss: no other program, janusd included, holds the port. */
+static int
+listen_probe(const struct sockaddr_storage *ss, socklen_t len, char *err, size_t errlen)
+{
+	int fd = listen_socket(ss, len, 0, err, errlen);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* listen_pair - a slot's two sockets, bound (and tuned) but not listening. */
+static int
+listen_pair(struct master *m, unsigned slot, char *err, size_t errlen)
+{
+	struct slot *s = &m->slots[slot];
+
+	s->lfd = listen_socket(&m->addr, m->addrlen, 1, err, errlen);
+	if (s->lfd < 0 || listen_tune(&m->conf, s->lfd) < 0)
+		return -1;
+	if (m->conf.http_port == 0)
+		return 0;
+	s->hfd = listen_socket(&m->haddr, m->haddrlen, 1, err, errlen);
+	return s->hfd < 0 || listen_tune(&m->conf, s->hfd) < 0 ? -1 : 0;
+}
+
+/* listen_listen - start taking connections on a slot's sockets. */
+static int
+listen_listen(struct master *m, unsigned slot, char *err, size_t errlen)
+{
+	struct slot *s = &m->slots[slot];
+
+	if (listen(s->lfd, (int)m->conf.listen_backlog) < 0 ||
+	    (s->hfd >= 0 && listen(s->hfd, (int)m->conf.listen_backlog) < 0)) {
+		snprintf(err, errlen, "listen() failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * listen_open - resolve the addresses, prove the ports free, and bind
+ * one SO_REUSEPORT socket per slot and port (the Janus port, and
+ * http_port unless it is 0). They do not listen yet (listen_start):
+ * until this master owns the port's shared memory, no connection may
+ * queue on them.
+ */
 int
 listen_open(struct master *m, char *err, size_t errlen)
 {
 	unsigned i;
-	int fd;
 
-	if (listen_resolve(&m->conf, &m->addr, &m->addrlen, err, errlen) < 0)
+	if (listen_resolve(&m->conf, m->conf.port, &m->addr, &m->addrlen, err, errlen) < 0 ||
+	    listen_probe(&m->addr, m->addrlen, err, errlen) < 0)
 		return -1;
-	fd = listen_socket(&m->addr, m->addrlen, 0, err, errlen);
-	if (fd < 0)
+	if (m->conf.http_port != 0 &&
+	    (listen_resolve(&m->conf, m->conf.http_port, &m->haddr, &m->haddrlen, err, errlen) < 0 ||
+	    listen_probe(&m->haddr, m->haddrlen, err, errlen) < 0)) {
+		snprintf(err + strlen(err), errlen - strlen(err), " (http_port %u)", m->conf.http_port);
 		return -1;
-	close(fd);
+	}
 	for (i = 0; i < m->nslots; i++) {
-		m->slots[i].lfd = listen_socket(&m->addr, m->addrlen, 1, err, errlen);
-		if (m->slots[i].lfd < 0 || listen_tune(&m->conf, m->slots[i].lfd) < 0) {
+		if (listen_pair(m, i, err, errlen) < 0) {
 			snprintf(err, errlen, "cannot set up the listening sockets");
 			return -1;
 		}
@@ -144,44 +191,43 @@ listen_open(struct master *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* listen_start - start taking connections on every slot's socket. */
+/* listen_start - start taking connections on every slot's sockets. */
 int
 listen_start(struct master *m, char *err, size_t errlen)
 {
 	unsigned i;
 
-	for (i = 0; i < m->nslots; i++) {
-		if (listen(m->slots[i].lfd, (int)m->conf.listen_backlog) < 0) {
-			snprintf(err, errlen, "listen() failed: %s", strerror(errno));
+	for (i = 0; i < m->nslots; i++)
+		if (listen_listen(m, i, err, errlen) < 0)
 			return -1;
-		}
+	return 0;
+}
+
+/* listen_slot - new listening sockets for one slot, for a respawn. */
+int
+listen_slot(struct master *m, unsigned slot, char *err, size_t errlen)
+{
+	if (listen_pair(m, slot, err, errlen) < 0 || listen_listen(m, slot, err, errlen) < 0) {
+		listen_slot_close(m, slot);
+		return -1;
 	}
 	return 0;
 }
 
-/* listen_slot - a new listening socket for one slot, for a respawn. */
-int
-listen_slot(struct master *m, unsigned slot, char *err, size_t errlen)
+/* listen_close_fd - close one listening socket and forget it. */
+static void
+listen_close_fd(int *fd)
 {
-	int fd = listen_socket(&m->addr, m->addrlen, 1, err, errlen);
-
-	if (fd < 0)
-		return -1;
-	if (listen_tune(&m->conf, fd) < 0 || listen(fd, (int)m->conf.listen_backlog) < 0) {
-		snprintf(err, errlen, "listen() failed: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	m->slots[slot].lfd = fd;
-	return 0;
+	if (*fd >= 0 && close(*fd) < 0)
+		log_warn("close() of a listening socket failed: %s", strerror(errno));
+	*fd = -1;
 }
 
 void
 listen_slot_close(struct master *m, unsigned slot)
 {
-	if (m->slots[slot].lfd >= 0 && close(m->slots[slot].lfd) < 0)
-		log_warn("close() of a listening socket failed: %s", strerror(errno));
-	m->slots[slot].lfd = -1;
+	listen_close_fd(&m->slots[slot].lfd);
+	listen_close_fd(&m->slots[slot].hfd);
 }
 
 void

@@ -97,8 +97,8 @@ main(int argc, char **argv)
 
 	log_init("master", LOG_LVL_NOTICE);
 	m.pidfile_fd = m.ready_fd = -1;
-	for (i = 0; i < CONF_MAX_WORKERS; i++)
-		m.slots[i].lfd = m.efds[i] = -1;
+	for (i = 0; i <= CONF_MAX_WORKERS; i++)
+		m.slots[i].lfd = m.slots[i].hfd = m.efds[i] = -1;
 	switch (main_options(&m, argc, argv)) {
 	case MODE_DONE: return 0;
 	case MODE_BAD: return 1;
@@ -116,6 +116,7 @@ main(int argc, char **argv)
 			break;
 		log_set_level((enum log_level)m.conf.log_level);
 		m.nslots = m.conf.workers;
+		m.nchildren = m.nslots + (m.conf.cluster[0] != '\0');
 		return cycle_run(&m);
 	}
 	fprintf(stderr, "janusd: %s\n", err);

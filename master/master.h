@@ -2,9 +2,12 @@
  * master/master.h - the master process: its state and its parts.
  *
  * Owns: struct master, the one state of the master process, with its
- * fixed table of worker slots. A slot keeps its listening socket and its
- * eventfd for the life of the master, so a worker respawned into it
- * inherits the socket and the connections queued on it.
+ * fixed table of slots: one per worker, and with `cluster` set one more
+ * after them (slots[nslots]) for the cluster bridge, supervised the same
+ * way. A worker slot keeps its listening socket and its eventfd for the
+ * life of the master, so a worker respawned into it inherits the socket
+ * and the connections queued on it; the bridge's slot has an eventfd and
+ * no socket.
  * Must not be included by worker code: workers get what they need
  * through struct worker.
  */
@@ -30,6 +33,7 @@ enum master_state {
 struct slot {
 	pid_t pid;             /* 0 while no worker runs in it */
 	int lfd;               /* listening socket, SO_REUSEPORT */
+	int hfd;               /* the HTTP/WebSocket listener's, or -1 (http_port 0) */
 	uint64_t started;      /* ms, monotonic */
 	uint64_t respawn_at;   /* ms, monotonic; 0 if no respawn is due */
 	unsigned fails;        /* deaths soon after start, in a row */
@@ -40,14 +44,17 @@ struct master {
 	struct conf conf;
 	struct sockaddr_storage addr;  /* the resolved listen address */
 	socklen_t addrlen;
+	struct sockaddr_storage haddr; /* the same with http_port */
+	socklen_t haddrlen;
 	const char *conf_path;
 	const char *overrides[MASTER_MAX_OVERRIDES];  /* KEY=VALUE from the command line */
 	unsigned noverrides;
 	char override_buf[MASTER_MAX_OVERRIDES][CONF_PATH_MAX + 32];
 	struct shm shm;
-	unsigned nslots;
-	struct slot slots[CONF_MAX_WORKERS];
-	int efds[CONF_MAX_WORKERS];  /* each slot's eventfd, which publishers signal */
+	unsigned nslots;       /* worker slots */
+	unsigned nchildren;    /* nslots, plus one for the bridge when `cluster` is set */
+	struct slot slots[CONF_MAX_WORKERS + 1];
+	int efds[CONF_MAX_WORKERS + 1];  /* each slot's eventfd, which publishers signal; -1 if none */
 	int pidfile_fd;
 	int ready_fd;          /* -d: tells the waiting parent that start-up worked */
 	enum master_state state;
