@@ -2,10 +2,15 @@
  * bots/client.c - a child process that runs a share of the subscribing clients.
  *
  * Owns: one epoll loop over up to --per-child client sockets, each a small
- * struct conn; the Part 1 client side of the protocol; the per-child
+ * struct bot; the Part 1 client side of the protocol; the per-child
  * counters and latency histograms sent to the parent in one RESULT record.
  * Must not publish, print a report, or outlive its parent (PR_SET_PDEATHSIG
  * is set by bots/spawn.c, and a hard deadline ends the loop regardless).
+ *
+ * With --ws the clients speak WebSocket (PROTOCOL.md Part 3; the wire is
+ * bots/ws.h): the upgrade request first, then each text message is a
+ * frame without its \1 and goes through the same checks; Pings are
+ * answered with Pongs, a Close ends the client.
  *
  * Counting: each (client, message) pair is one delivery. A delivery is good
  * when the client gets the published object byte for byte (after the
@@ -18,6 +23,8 @@
  * each connection counts its good deliveries, and the RESULT says how many
  * clients are good; the parent derives bad = clients - good.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -35,6 +42,7 @@
 #include "bots/msg.h"
 #include "bots/seen.h"
 #include "bots/util.h"
+#include "bots/ws.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
@@ -53,30 +61,51 @@
 #define CLIENT_CACHE_MAX 16384u
 /* --flood: how often a child works out and reports its slowest client */
 #define CLIENT_DONE_NS 500000LL
+/* how often a child tells the parent its counts for the progress line */
+#define CLIENT_PROGRESS_NS 200000000LL
+/* --noise subscribes go out in batches of at most this many bytes, each once the last is answered */
+#define CLIENT_NOISE_BYTES 8192
 /* after the parent's own deadline, how long a child waits for STOP */
 #define CLIENT_GRACE_NS (30 * 1000000000LL)
 
-enum conn_state {
-	CS_IDLE = 0,
-	CS_CONNECTING,    /* connect() started; the greeting will say it is done */
-	CS_SUBSCRIBING,   /* PING and subscribe sent, waiting for ACK */
-	CS_READY,
-	CS_DEAD
+enum bot_state {
+	BS_IDLE = 0,
+	BS_UPGRADING,     /* --ws: connect() started, the request out or due, no 101 yet */
+	BS_CONNECTING,    /* connect() started; the greeting will say it is done */
+	BS_SUBSCRIBING,   /* PING and subscribe sent, waiting for ACK (and --noise's) */
+	BS_READY,
+	BS_DEAD
 };
 
-/* struct conn flags */
-#define CONN_ACKED 1u     /* it got its ACK: it took part in the run */
-#define CONN_WRONG 2u     /* it got a frame that counts as an error */
+/* struct bot flags */
+#define BOT_ACKED 1u      /* it got its ACK: it took part in the run */
+#define BOT_WRONG 2u      /* it got a frame that counts as an error */
+
+struct client;
+struct bot;
+
+/*
+ * How a client's bytes look on the wire, chosen once per child: the 2009
+ * stream or, with --ws, WebSocket. The rest of the client is the same.
+ */
+struct bot_wire {
+	uint8_t first;       /* the state after connect(): BS_CONNECTING or BS_UPGRADING */
+	uint8_t word_ping;   /* the server's heartbeat is the frame PING */
+	/* feed - bytes just read, split into frames for bot_frame */
+	void (*feed)(struct client *cl, struct bot *b, const char *p, size_t n);
+	/* subscribe - what a greeted client sends; 0 or an errno */
+	int (*subscribe)(struct client *cl, struct bot *b);
+};
 
 /* 64 bytes per client: a run holds tens of thousands. */
-struct conn {
+struct bot {
 	int fd;
 	uint32_t plen;    /* bytes of a split frame held in part */
 	char *part;
 	struct seen seen; /* which messages have settled */
 	uint8_t state;
-	uint8_t flags;    /* CONN_ACKED, CONN_WRONG */
-	uint32_t good;    /* its good deliveries */
+	uint8_t flags;    /* BOT_ACKED, BOT_WRONG */
+	uint32_t good;    /* its good deliveries; while subscribing, its ACKs */
 };
 
 struct client {
@@ -84,13 +113,16 @@ struct client {
 	const struct bots_target *t;
 	unsigned id, first, count;
 	int ep, in_fd, out_fd;
-	struct conn *c;
+	struct bot *bots;         /* the clients of this child, one bot each */
 	unsigned started, inflight, settled;
 	uint32_t stride;          /* how messages map to publishing streams */
 	uint32_t *snext;          /* stride > 1: per client and stream, the next message */
 	uint32_t planned;         /* messages every client expects (--flood: IPC_LAST) */
 	int64_t setup_start_ns;   /* the first connect */
 	int64_t done_at_ns;       /* --flood: when DONE was last worked out */
+	uint64_t greeted;         /* clients the server greeted */
+	struct ipc_progress told; /* the counts last sent for the progress line */
+	int64_t told_at_ns;
 	struct ipc_result res;
 	struct hist wall, mono;
 	uint32_t *reached;        /* lockstep: clients settled past message k */
@@ -101,8 +133,15 @@ struct client {
 	struct msg_cache cache;
 	char *rbuf;
 	size_t frame_max;
-	char *sub;
+	const struct bot_wire *wire;
+	char *sub;                /* what a greeted client sends (--ws: framed per client) */
 	size_t sub_len;
+	char *req;                /* --ws: an upgrade request being built */
+	char *wout;               /* --ws: one client frame being built */
+	uint32_t mask;            /* --ws: where the masking keys come from */
+	char *noise;              /* --noise: its subscribe frames, back to back */
+	size_t *noise_off;        /*   where frame k starts (k = noise: the end) */
+	unsigned noise_batch;     /*   frames per batch */
 	struct ipc_in ctl;
 	int64_t now_ns, now_us;   /* when the bytes being handled were read */
 };
@@ -149,31 +188,31 @@ client_fatal(struct client *cl, const char *what, int err)
 }
 
 /*
- * conn_low - every message below this has settled for C. With several
+ * bot_low - every message below this has settled for B. With several
  * persistent publishers each stream is in order by itself, so a client
  * keeps the next message of each stream instead of a window (streams may
  * drift apart by thousands of messages under --flood).
  */
 static uint32_t
-conn_low(const struct client *cl, const struct conn *c)
+bot_low(const struct client *cl, const struct bot *b)
 {
 	const uint32_t *n;
 	uint32_t low, i;
 
 	if (cl->stride <= 1)
-		return c->seen.next;
-	n = cl->snext + (size_t)(c - cl->c) * cl->stride;
+		return b->seen.next;
+	n = cl->snext + (size_t)(b - cl->bots) * cl->stride;
 	for (low = n[0], i = 1; i < cl->stride; i++)
 		if (n[i] < low)
 			low = n[i];
 	return low;
 }
 
-/* conn_count - messages from OLD up to the window's start have settled. */
+/* bot_count - messages from OLD up to the window's start have settled. */
 static void
-conn_count(struct client *cl, struct conn *c, uint32_t old)
+bot_count(struct client *cl, struct bot *b, uint32_t old)
 {
-	uint32_t k, low = conn_low(cl, c);
+	uint32_t k, low = bot_low(cl, b);
 
 	if (cl->reached != NULL)
 		for (k = old; k < low; k++)
@@ -182,89 +221,122 @@ conn_count(struct client *cl, struct conn *c, uint32_t old)
 		cl->settled++;
 }
 
-/* conn_take - message SEQ arrived at C: 1 if it is a good delivery. */
+/* bot_take - message SEQ arrived at B: 1 if it is a good delivery. */
 static int
-conn_take(struct client *cl, struct conn *c, uint32_t seq)
+bot_take(struct client *cl, struct bot *b, uint32_t seq)
 {
 	uint32_t old, *n;
 
 	if (cl->stride > 1) {
-		n = cl->snext + (size_t)(c - cl->c) * cl->stride + seq % cl->stride;
+		n = cl->snext + (size_t)(b - cl->bots) * cl->stride + seq % cl->stride;
 		/* earlier ones of its stream that have not come never will */
 		if (seq < *n)
 			return 0;
 		*n = seq + cl->stride;
-		if (seq + cl->stride >= cl->planned && conn_low(cl, c) >= cl->planned)
+		if (seq + cl->stride >= cl->planned && bot_low(cl, b) >= cl->planned)
 			cl->settled++;
 		return 1;
 	}
-	old = c->seen.next;
-	if (seq < old || !seen_take(&c->seen, seq, cl->stride))
+	old = b->seen.next;
+	if (seq < old || !seen_take(&b->seen, seq, cl->stride))
 		return 0;
-	conn_count(cl, c, old);
+	bot_count(cl, b, old);
 	return 1;
 }
 
-/* conn_kill - close C for good; what it never got counts as bad. */
+/* bot_kill - close B for good; what it never got counts as bad. */
 static void
-conn_kill(struct client *cl, struct conn *c)
+bot_kill(struct client *cl, struct bot *b)
 {
 	uint32_t old, i;
 
-	if (c->state == CS_DEAD)
+	if (b->state == BS_DEAD)
 		return;
-	if (c->state >= CS_CONNECTING && c->state <= CS_SUBSCRIBING)
+	if (b->state >= BS_UPGRADING && b->state <= BS_SUBSCRIBING)
 		cl->inflight--;
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	free(c->part);
-	c->part = NULL;
-	c->plen = 0;
-	c->state = CS_DEAD;
-	old = conn_low(cl, c);
-	seen_close(&c->seen, cl->planned);
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+	free(b->part);
+	b->part = NULL;
+	b->plen = 0;
+	b->state = BS_DEAD;
+	old = bot_low(cl, b);
+	seen_close(&b->seen, cl->planned);
 	for (i = 0; cl->stride > 1 && i < cl->stride; i++)
-		if (cl->snext[(size_t)(c - cl->c) * cl->stride + i] < cl->planned)
-			cl->snext[(size_t)(c - cl->c) * cl->stride + i] = cl->planned;
-	conn_count(cl, c, old);
+		if (cl->snext[(size_t)(b - cl->bots) * cl->stride + i] < cl->planned)
+			cl->snext[(size_t)(b - cl->bots) * cl->stride + i] = cl->planned;
+	bot_count(cl, b, old);
 }
 
-/* conn_fail - set-up of C failed (never got its ACK). */
+/* bot_fail - set-up of B failed (never got its ACK). */
 static void
-conn_fail(struct client *cl, struct conn *c, const char *what, int err)
+bot_fail(struct client *cl, struct bot *b, const char *what, int err)
 {
 	client_note(cl, what, err);
 	cl->res.failed++;
-	conn_kill(cl, c);
+	bot_kill(cl, b);
 }
 
-/* conn_lost - a subscribed C was closed or reset by the server. */
+/* bot_lost - a subscribed B was closed or reset by the server. */
 static void
-conn_lost(struct client *cl, struct conn *c, const char *what, int err)
+bot_lost(struct client *cl, struct bot *b, const char *what, int err)
 {
 	client_note(cl, what, err);
 	cl->res.closed++;
-	conn_kill(cl, c);
+	bot_kill(cl, b);
 }
 
-/* conn_send - a small write that must go out whole; 0 or an errno. */
+/* bot_send - a small write that must go out whole; 0 or an errno. */
 static int
-conn_send(struct conn *c, const char *p, size_t len)
+bot_send(struct bot *b, const char *p, size_t len)
 {
 	ssize_t n;
 
 	do
-		n = send(c->fd, p, len, MSG_NOSIGNAL);
+		n = send(b->fd, p, len, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno;
 	return (size_t)n == len ? 0 : EAGAIN;
 }
 
-/* conn_source - bind to 127.0.0.2+ so that one address never runs out of ports. */
+/* bot_upgrade - --ws: send B its upgrade request (its port, its own key); 0 or an errno. */
 static int
-conn_source(struct client *cl, int fd, unsigned g)
+bot_upgrade(struct client *cl, struct bot *b)
+{
+	uint32_t g = cl->first + (uint32_t)(b - cl->bots);
+	size_t off, n = wsc_request(cl->req, cl->o->host_name, cl->t->ports[g % cl->t->nports],
+	    &off);
+
+	wsc_key(cl->o->nonce, g, cl->req + off);
+	return bot_send(b, cl->req, n);
+}
+
+/* bot_ws_send - --ws: one masked client frame; 0 or an errno. */
+static int
+bot_ws_send(struct client *cl, struct bot *b, enum ws_op op, const char *p, size_t len)
+{
+	return bot_send(b, cl->wout, wsc_frame(cl->wout, op, p, len, wsc_mask(&cl->mask)));
+}
+
+/* bot_subscribe - the original bots' PING, then their subscribe, in one write. */
+static int
+bot_subscribe(struct client *cl, struct bot *b)
+{
+	return bot_send(b, cl->sub, cl->sub_len);
+}
+
+/* bot_ws_subscribe - --ws: the subscribe as one text message. */
+static int
+bot_ws_subscribe(struct client *cl, struct bot *b)
+{
+	return bot_ws_send(cl, b, WS_OP_TEXT, cl->sub, cl->sub_len);
+}
+
+/* bot_source - bind to 127.0.0.2+ so that one address never runs out of ports. */
+static int
+bot_source(struct client *cl, int fd, unsigned g)
 {
 	struct sockaddr_in src;
 	int one = 1;
@@ -282,72 +354,81 @@ conn_source(struct client *cl, int fd, unsigned g)
 	return 0;
 }
 
-/* conn_start - begin connecting client I; -1 (parent told) if this child cannot go on. */
+/* bot_start - begin connecting client I; -1 (parent told) if this child cannot go on. */
 static int
-conn_start(struct client *cl, unsigned i)
+bot_start(struct client *cl, unsigned i)
 {
-	struct conn *c = &cl->c[i];
+	struct bot *b = &cl->bots[i];
 	unsigned g = cl->first + i;
 	struct sockaddr_in dst;
 	struct epoll_event ev;
 	int one = 1, err;
 
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
+	b->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (b->fd < 0) {
 		client_fatal(cl, "socket() failed", errno);
 		return -1;
 	}
-	c->state = CS_CONNECTING;
+	b->state = cl->wire->first;
 	cl->inflight++;
-	if (setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
-		conn_fail(cl, c, "setsockopt(TCP_NODELAY) failed", errno);
+	if (setsockopt(b->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
+		bot_fail(cl, b, "setsockopt(TCP_NODELAY) failed", errno);
 		return 0;
 	}
-	if ((err = conn_source(cl, c->fd, g)) != 0) {
-		conn_fail(cl, c, "bind() to a source address failed", err);
+	if ((err = bot_source(cl, b->fd, g)) != 0) {
+		bot_fail(cl, b, "bind() to a source address failed", err);
 		return 0;
 	}
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	dst.sin_addr = cl->t->addr;
 	dst.sin_port = htons(cl->t->ports[g % cl->t->nports]);
-	if (connect(c->fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 &&
+	if (connect(b->fd, (struct sockaddr *)&dst, sizeof(dst)) < 0 &&
 	    errno != EINPROGRESS) {
-		conn_fail(cl, c, "connect() failed", errno);
+		bot_fail(cl, b, "connect() failed", errno);
 		return 0;
 	}
 	/*
 	 * No wait for EPOLLOUT: the server's greeting, or the error, is the
 	 * first thing to read, and then PING and subscribe go out in one write.
 	 * That saves a getsockopt(), an epoll_ctl() and a send() per client.
+	 * A WebSocket client speaks first: on loopback the connection is up
+	 * by now and the request goes at once; if not, on EPOLLOUT.
 	 */
 	ev.events = EPOLLIN;
+	if (b->state == BS_UPGRADING && (err = bot_upgrade(cl, b)) != 0) {
+		if (err != EAGAIN) {
+			bot_fail(cl, b, "sending the upgrade request failed", err);
+			return 0;
+		}
+		ev.events = EPOLLOUT;
+	}
 	ev.data.u32 = i;
-	if (epoll_ctl(cl->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+	if (epoll_ctl(cl->ep, EPOLL_CTL_ADD, b->fd, &ev) < 0) {
 		client_fatal(cl, "epoll_ctl() failed", errno);
 		return -1;
 	}
 	return 0;
 }
 
-/* conn_deliver - a good message frame; count it and time it both ways. */
+/* bot_deliver - a good message frame; count it and time it both ways. */
 static void
-conn_deliver(struct client *cl, struct conn *c, const struct msg_seen *m)
+bot_deliver(struct client *cl, struct bot *b, const struct msg_seen *m)
 {
 	int64_t wall = cl->now_us - m->stamp_us;
 	int64_t mono = cl->now_ns - m->send_ns;
 
 	if (m->seq >= cl->planned) {
 		cl->res.unexpected++;
-		c->flags |= CONN_WRONG;
+		b->flags |= BOT_WRONG;
 		return;
 	}
-	if (!conn_take(cl, c, m->seq)) {
+	if (!bot_take(cl, b, m->seq)) {
 		cl->res.dup++;
-		c->flags |= CONN_WRONG;
+		b->flags |= BOT_WRONG;
 		return;
 	}
-	c->good++;
+	b->good++;
 	cl->res.deliveries++;
 	hist_add(&cl->wall, wall > 0 ? (uint64_t)wall : 0);
 	hist_add(&cl->mono, mono > 0 ? (uint64_t)mono / 1000 : 0);
@@ -357,62 +438,86 @@ conn_deliver(struct client *cl, struct conn *c, const struct msg_seen *m)
 		cl->res.last_recv_ns = cl->now_ns;
 }
 
-/* conn_subscribed - the ACK came: this client takes part in the run. */
+/* bot_subscribed - the ACK came: this client takes part in the run. */
 static void
-conn_subscribed(struct client *cl, struct conn *c)
+bot_subscribed(struct client *cl, struct bot *b)
 {
-	c->state = CS_READY;
-	c->flags |= CONN_ACKED;
+	b->state = BS_READY;
+	b->flags |= BOT_ACKED;
 	cl->inflight--;
 	cl->res.connected++;
 }
 
-/* conn_frame - one frame from the server, without its \1. */
+/*
+ * bot_acked - an ACK while subscribing: the first answers the subscribe,
+ * the others --noise's, which go out a batch at a time, each once the
+ * one before is answered (so a send never meets a full socket).
+ */
 static void
-conn_frame(struct client *cl, struct conn *c, const char *f, size_t len)
+bot_acked(struct client *cl, struct bot *b)
+{
+	unsigned k = b->good++, hi;      /* --noise frames answered */
+	int err;
+
+	if (k == cl->o->noise) {
+		b->good = 0;
+		bot_subscribed(cl, b);
+		return;
+	}
+	if (k % cl->noise_batch != 0)
+		return;
+	hi = k + cl->noise_batch < cl->o->noise ? k + cl->noise_batch : cl->o->noise;
+	if ((err = bot_send(b, cl->noise + cl->noise_off[k],
+	    cl->noise_off[hi] - cl->noise_off[k])) != 0)
+		bot_fail(cl, b, "send() of --noise subscribes failed", err);
+}
+
+/* bot_frame - one frame from the server, without its \1. */
+static void
+bot_frame(struct client *cl, struct bot *b, const char *f, size_t len)
 {
 	struct msg_seen m;
 	int is_ack = len == 3 && memcmp(f, CLIENT_ACK, 3) == 0;
-	int is_ping = len == 4 && memcmp(f, CLIENT_PING, 4) == 0;
+	int is_ping = cl->wire->word_ping && len == 4 && memcmp(f, CLIENT_PING, 4) == 0;
 	int err;
 
-	switch (c->state) {
-	case CS_CONNECTING:
+	switch (b->state) {
+	case BS_CONNECTING:
 		if (!msg_is_greeting(f, len)) {
 			client_note_frame(cl, "the first frame is not a greeting", f, len);
-			conn_fail(cl, c, NULL, 0);
+			bot_fail(cl, b, NULL, 0);
 			return;
 		}
-		/* the original bots' PING, then their subscribe, in one write */
-		if ((err = conn_send(c, cl->sub, cl->sub_len)) != 0) {
-			conn_fail(cl, c, "send() of subscribe failed", err);
+		if ((err = cl->wire->subscribe(cl, b)) != 0) {
+			bot_fail(cl, b, "send() of subscribe failed", err);
 			return;
 		}
-		c->state = CS_SUBSCRIBING;
+		b->state = BS_SUBSCRIBING;
+		cl->greeted++;
 		return;
-	case CS_SUBSCRIBING:
+	case BS_SUBSCRIBING:
 		if (is_ack)
-			conn_subscribed(cl, c);
+			bot_acked(cl, b);
 		else if (!is_ping) {
 			client_note_frame(cl, "a frame other than ACK after subscribe",
 			    f, len);
-			conn_fail(cl, c, NULL, 0);
+			bot_fail(cl, b, NULL, 0);
 		}
 		return;
-	case CS_READY:
+	case BS_READY:
 		if (is_ping) {
 			/* answering is optional; a failure shows up on the next read */
-			conn_send(c, CLIENT_PONG, sizeof(CLIENT_PONG) - 1);
+			bot_send(b, CLIENT_PONG, sizeof(CLIENT_PONG) - 1);
 		} else if (msg_check(&cl->spec, &cl->cache, f, len, &m) == 0) {
-			conn_deliver(cl, c, &m);
+			bot_deliver(cl, b, &m);
 		} else if (msg_is_stamped(f, len)) {
 			cl->res.corrupt++;
-			c->flags |= CONN_WRONG;
+			b->flags |= BOT_WRONG;
 			client_note_frame(cl, "a delivered object differs from the "
 			    "published one", f, len);
 		} else {
 			cl->res.unexpected++;
-			c->flags |= CONN_WRONG;
+			b->flags |= BOT_WRONG;
 			client_note_frame(cl, "an unexpected frame", f, len);
 		}
 		return;
@@ -421,85 +526,174 @@ conn_frame(struct client *cl, struct conn *c, const char *f, size_t len)
 	}
 }
 
-/* conn_keep - hold the start of a frame that the next read completes. */
+/* bot_keep - hold the start of a frame that the next read completes. */
 static int
-conn_keep(struct client *cl, struct conn *c, const char *p, size_t n)
+bot_keep(struct client *cl, struct bot *b, const char *p, size_t n)
 {
 	char *np;
 
-	if (c->plen + n > cl->frame_max) {
+	if (b->plen + n > cl->frame_max) {
 		cl->res.unexpected++;
-		c->flags |= CONN_WRONG;
+		b->flags |= BOT_WRONG;
 		client_note(cl, "a frame longer than any the bots expect", 0);
 		return -1;
 	}
-	np = realloc(c->part, c->plen + n);
+	np = realloc(b->part, b->plen + n);
 	if (np == NULL)
 		return -1;
-	memcpy(np + c->plen, p, n);
-	c->part = np;
-	c->plen += (uint32_t)n;
+	memcpy(np + b->plen, p, n);
+	b->part = np;
+	b->plen += (uint32_t)n;
 	return 0;
 }
 
-/* conn_feed - split bytes just read into frames; frames may span reads. */
+/* bot_feed - split bytes just read into frames; frames may span reads. */
 static void
-conn_feed(struct client *cl, struct conn *c, const char *p, size_t n)
+bot_feed(struct client *cl, struct bot *b, const char *p, size_t n)
 {
 	const char *e;
 	size_t flen;
 
-	while (n > 0 && c->state != CS_DEAD) {
+	while (n > 0 && b->state != BS_DEAD) {
 		e = memchr(p, '\1', n);
 		if (e == NULL) {
-			if (conn_keep(cl, c, p, n) < 0)
-				conn_lost(cl, c, "a frame too long", 0);
+			if (bot_keep(cl, b, p, n) < 0)
+				bot_lost(cl, b, "a frame too long", 0);
 			return;
 		}
 		flen = (size_t)(e - p);
-		if (c->part != NULL) {
-			if (conn_keep(cl, c, p, flen) < 0) {
-				conn_lost(cl, c, "a frame too long", 0);
+		if (b->part != NULL) {
+			if (bot_keep(cl, b, p, flen) < 0) {
+				bot_lost(cl, b, "a frame too long", 0);
 				return;
 			}
-			conn_frame(cl, c, c->part, c->plen);
-			free(c->part);
-			c->part = NULL;
-			c->plen = 0;
+			bot_frame(cl, b, b->part, b->plen);
+			free(b->part);
+			b->part = NULL;
+			b->plen = 0;
 		} else {
-			conn_frame(cl, c, p, flen);
+			bot_frame(cl, b, p, flen);
 		}
 		p = e + 1;
 		n -= flen + 1;
 	}
 }
 
-/* conn_readable - read what client I has; a few reads at most, to be fair. */
+/* What a WebSocket message handler needs. */
+struct bot_call {
+	struct client *cl;
+	struct bot *b;
+};
+
+/* bot_gone - B's connection ends: a subscribed client is lost, one in set-up failed. */
 static void
-conn_readable(struct client *cl, unsigned i)
+bot_gone(struct client *cl, struct bot *b, const char *what)
 {
-	struct conn *c = &cl->c[i];
+	if (b->state == BS_READY)
+		bot_lost(cl, b, what, 0);
+	else
+		bot_fail(cl, b, what, 0);
+}
+
+/* bot_ws_message - one message or control frame from the server; -1 once B is dead. */
+static int
+bot_ws_message(void *ctx, const struct ws_msg *m)
+{
+	struct bot_call *x = ctx;
+	char what[96], code[2];
+
+	switch (m->op) {
+	case WS_OP_TEXT:
+		bot_frame(x->cl, x->b, m->data, m->len);
+		break;
+	case WS_OP_PING:
+		/* answering is due; a failure shows up on the next read */
+		bot_ws_send(x->cl, x->b, WS_OP_PONG, m->data, m->len);
+		break;
+	case WS_OP_CLOSE:
+		code[0] = (char)(m->code >> 8);
+		code[1] = (char)m->code;
+		bot_ws_send(x->cl, x->b, WS_OP_CLOSE, code,
+		    m->code == WS_CLOSE_NO_STATUS ? 0 : 2);
+		snprintf(what, sizeof(what), "the server sent a WebSocket Close %u", m->code);
+		bot_gone(x->cl, x->b, what);
+		break;
+	default:
+		break;
+	}
+	return x->b->state == BS_DEAD ? -1 : 0;
+}
+
+/* bot_ws_broken - the server broke RFC 6455 (WHY): Close 1002, and B counts bad. */
+static void
+bot_ws_broken(struct client *cl, struct bot *b, const char *why)
+{
+	char code[2] = { (char)(WS_CLOSE_PROTOCOL >> 8), (char)(WS_CLOSE_PROTOCOL & 0xff) };
+
+	bot_ws_send(cl, b, WS_OP_CLOSE, code, sizeof(code));
+	if (b->state == BS_READY) {
+		cl->res.unexpected++;
+		b->flags |= BOT_WRONG;
+	}
+	bot_gone(cl, b, why);
+}
+
+/* bot_feed_ws - --ws: the 101 head, then frames; each text message is one Janus frame. */
+static void
+bot_feed_ws(struct client *cl, struct bot *b, const char *p, size_t n)
+{
+	struct bot_call x = { cl, b };
+	char key[WSC_KEY_LEN];
+	const char *why = "";
+	size_t used;
+	int r;
+
+	if (b->state == BS_UPGRADING) {
+		wsc_key(cl->o->nonce, cl->first + (uint32_t)(b - cl->bots), key);
+		if ((r = wsc_upgrade(&b->part, &b->plen, p, n, key, &used, &why)) <= 0) {
+			if (r < 0)
+				bot_fail(cl, b, why, 0);
+			return;
+		}
+		b->state = BS_CONNECTING;
+		p += used;
+		n -= used;
+	}
+	if (n > 0 && wsc_feed(&b->part, &b->plen, p, n, cl->frame_max, bot_ws_message,
+	    &x, &why) == WSC_FAIL)
+		bot_ws_broken(cl, b, why);
+}
+
+static const struct bot_wire bot_wire_tcp = { BS_CONNECTING, 1, bot_feed, bot_subscribe };
+/* over WebSocket the heartbeat is a Ping control frame, never the word */
+static const struct bot_wire bot_wire_ws = { BS_UPGRADING, 0, bot_feed_ws, bot_ws_subscribe };
+
+/* bot_readable - read what client I has; a few reads at most, to be fair. */
+static void
+bot_readable(struct client *cl, unsigned i)
+{
+	struct bot *b = &cl->bots[i];
 	ssize_t n;
 	int round;
 
-	for (round = 0; round < 8 && c->state != CS_DEAD; round++) {
-		n = read(c->fd, cl->rbuf, CLIENT_RBUF);
+	for (round = 0; round < 8 && b->state != BS_DEAD; round++) {
+		n = read(b->fd, cl->rbuf, CLIENT_RBUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			if (c->state == CS_READY)
-				conn_lost(cl, c, "the server closed a subscribed client",
+			if (b->state == BS_READY)
+				bot_lost(cl, b, "the server closed a subscribed client",
 				    n < 0 ? errno : 0);
 			else
-				conn_fail(cl, c, "the server closed during set-up",
+				bot_fail(cl, b, "the server closed during set-up",
 				    n < 0 ? errno : 0);
 			return;
 		}
 		cl->now_ns = util_mono_ns();
 		cl->now_us = util_wall_us();
-		conn_feed(cl, c, cl->rbuf, (size_t)n);
+		cl->wire->feed(cl, b, cl->rbuf, (size_t)n);
 		if (n < CLIENT_RBUF)
 			return;
 	}
@@ -514,7 +708,7 @@ client_last(struct client *cl, uint32_t last)
 	cl->planned = last;
 	cl->settled = 0;
 	for (i = 0; i < cl->count; i++)
-		if (cl->c[i].state == CS_DEAD || conn_low(cl, &cl->c[i]) >= last)
+		if (cl->bots[i].state == BS_DEAD || bot_low(cl, &cl->bots[i]) >= last)
 			cl->settled++;
 }
 
@@ -561,9 +755,30 @@ client_low(struct client *cl)
 		return cl->done_sent;
 	cl->done_at_ns = now;
 	for (i = 0; i < cl->count; i++)
-		if (cl->c[i].state == CS_READY && conn_low(cl, &cl->c[i]) < low)
-			low = conn_low(cl, &cl->c[i]);
+		if (cl->bots[i].state == BS_READY && bot_low(cl, &cl->bots[i]) < low)
+			low = bot_low(cl, &cl->bots[i]);
 	return low;
+}
+
+/* client_tell - the counts for the parent's progress line, when they changed. */
+static int
+client_tell(struct client *cl)
+{
+	struct ipc_progress now;
+	int64_t t = util_mono_ns();
+
+	if (cl->o->progress == BOTS_PROGRESS_OFF ||
+	    t - cl->told_at_ns < CLIENT_PROGRESS_NS)
+		return 0;
+	memset(&now, 0, sizeof(now));
+	now.connected = cl->greeted;
+	now.subscribed = cl->res.connected;
+	now.delivered = cl->res.deliveries;
+	if (memcmp(&now, &cl->told, sizeof(now)) == 0)
+		return 0;
+	cl->told = now;
+	cl->told_at_ns = t;
+	return ipc_send(cl->out_fd, IPC_PROGRESS, &now, sizeof(now));
 }
 
 /* client_progress - tell the parent about set-up and delivery milestones. */
@@ -600,7 +815,7 @@ client_progress(struct client *cl)
 			return -1;
 		cl->finished_sent = 1;
 	}
-	return 0;
+	return client_tell(cl);
 }
 
 /*
@@ -614,8 +829,8 @@ client_good(const struct client *cl)
 	unsigned i;
 
 	for (i = 0; i < cl->count; i++)
-		good += cl->c[i].flags == CONN_ACKED &&
-		    cl->c[i].good == cl->planned;
+		good += cl->bots[i].flags == BOT_ACKED &&
+		    cl->bots[i].good == cl->planned;
 	return good;
 }
 
@@ -630,9 +845,9 @@ client_result(struct client *cl)
 	int rc;
 
 	for (i = 0; i < cl->count; i++)
-		if (cl->c[i].state >= CS_CONNECTING &&
-		    cl->c[i].state <= CS_SUBSCRIBING)
-			conn_fail(cl, &cl->c[i], "set-up not finished before the timeout", 0);
+		if (cl->bots[i].state >= BS_UPGRADING &&
+		    cl->bots[i].state <= BS_SUBSCRIBING)
+			bot_fail(cl, &cl->bots[i], "set-up not finished before the timeout", 0);
 	cl->res.failed += cl->count - cl->started;
 	if (cl->res.setup_end_ns == 0)
 		cl->res.setup_end_ns = util_mono_ns();
@@ -675,12 +890,57 @@ client_slots(const struct msg_spec *s)
 	return n < 64 ? 64 : (unsigned)n;
 }
 
+/*
+ * client_init_ws - --ws: room for an upgrade request and a client frame,
+ * and the subscribe as the JSON alone (PROTOCOL.md Part 3); -1 if no memory.
+ */
+static int
+client_init_ws(struct client *cl, const char *sub)
+{
+	cl->wire = &bot_wire_ws;
+	cl->req = malloc(strlen(cl->o->host_name) + 192);
+	cl->wout = malloc(strlen(sub) + 64 + WS_CONTROL_MAX + WSC_FRAME_OVER);
+	if (cl->req == NULL || cl->wout == NULL)
+		return -1;
+	/* xorshift: any state but 0 */
+	cl->mask = (cl->o->nonce ^ (cl->id + 1) * 2654435761u) | 1;
+	cl->sub_len = (size_t)sprintf(cl->sub, "{\"action\":\"subscribe\",\"data\":\"%s\"}", sub);
+	return 0;
+}
+
+/*
+ * client_noise - --noise's subscribe frames: patterns "T.nK.*", one token
+ * longer than -T and without ">", so none matches it. -1 if out of memory.
+ */
+static int
+client_noise(struct client *cl)
+{
+	size_t frame = strlen(cl->o->topic) + 64, len = 0;
+	unsigned k;
+
+	if (cl->o->noise == 0)
+		return 0;
+	cl->noise = malloc(cl->o->noise * frame);
+	cl->noise_off = malloc((cl->o->noise + 1) * sizeof(*cl->noise_off));
+	if (cl->noise == NULL || cl->noise_off == NULL)
+		return -1;
+	for (k = 0; k < cl->o->noise; k++) {
+		cl->noise_off[k] = len;
+		len += (size_t)sprintf(cl->noise + len,
+		    "{\"action\":\"subscribe\",\"data\":\"%s.n%u.*\"}%c", cl->o->topic, k, 0);
+	}
+	cl->noise_off[k] = len;
+	cl->noise_batch = CLIENT_NOISE_BYTES / frame > 0 ? CLIENT_NOISE_BYTES / frame : 1;
+	return 0;
+}
+
 /* client_init - allocate everything up front; -1 with errno on failure. */
 static int
 client_init(struct client *cl)
 {
 	struct epoll_event ev;
-	size_t tl = strlen(cl->o->topic);
+	const char *sub = cl->o->sub_topic != NULL ? cl->o->sub_topic : cl->o->topic;
+	size_t tl = strlen(sub);
 	unsigned i;
 
 	msg_spec_init(&cl->spec, cl->o);
@@ -693,10 +953,11 @@ client_init(struct client *cl)
 	else
 		cl->stride = 1;
 	cl->frame_max = msg_cap(&cl->spec) + 65536;
-	cl->c = calloc(cl->count, sizeof(*cl->c));
+	cl->bots = calloc(cl->count, sizeof(*cl->bots));
 	cl->rbuf = malloc(CLIENT_RBUF);
 	cl->sub = malloc(tl + 64 + CLIENT_HELLO_LEN);
-	if (cl->c == NULL || cl->rbuf == NULL || cl->sub == NULL ||
+	cl->wire = &bot_wire_tcp;
+	if (cl->bots == NULL || cl->rbuf == NULL || cl->sub == NULL || client_noise(cl) < 0 ||
 	    msg_cache_init(&cl->cache, &cl->spec, client_slots(&cl->spec)) < 0 ||
 	    hist_init(&cl->wall) < 0 || hist_init(&cl->mono) < 0)
 		return -1;
@@ -715,12 +976,14 @@ client_init(struct client *cl)
 			cl->snext[i] = i % cl->stride;
 	}
 	for (i = 0; i < cl->count; i++)
-		cl->c[i].fd = -1;
+		cl->bots[i].fd = -1;
 	/* the original bots' exact bytes: PING, marker, \0, subscribe JSON, \0 */
 	memcpy(cl->sub, CLIENT_HELLO, CLIENT_HELLO_LEN);
 	cl->sub_len = CLIENT_HELLO_LEN + (size_t)sprintf(cl->sub + CLIENT_HELLO_LEN,
 	    "<regular-socket/>%c{\"action\":\"subscribe\",\"data\":\"%s\"}%c",
-	    0, cl->o->topic, 0);
+	    0, sub, 0);
+	if (cl->o->ws && client_init_ws(cl, sub) < 0)
+		return -1;
 	if ((cl->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		return -1;
 	ev.events = EPOLLIN;
@@ -728,22 +991,45 @@ client_init(struct client *cl)
 	return epoll_ctl(cl->ep, EPOLL_CTL_ADD, cl->in_fd, &ev);
 }
 
+/* bot_writable - --ws: the connection is up at last; the request goes now. */
+static void
+bot_writable(struct client *cl, uint32_t i)
+{
+	struct bot *b = &cl->bots[i];
+	struct epoll_event ev;
+	int err;
+
+	if ((err = bot_upgrade(cl, b)) != 0) {
+		bot_fail(cl, b, "sending the upgrade request failed", err);
+		return;
+	}
+	ev.events = EPOLLIN;
+	ev.data.u32 = i;
+	if (epoll_ctl(cl->ep, EPOLL_CTL_MOD, b->fd, &ev) < 0)
+		bot_fail(cl, b, "epoll_ctl() failed", errno);
+}
+
 /* client_event - one epoll event for client I. */
 static void
 client_event(struct client *cl, uint32_t i, uint32_t events)
 {
-	struct conn *c = &cl->c[i];
+	struct bot *b = &cl->bots[i];
 	socklen_t len = sizeof(int);
 	int err = 0;
 
 	/* a refused or failed connect() comes as an error before any byte */
-	if (c->state == CS_CONNECTING && (events & EPOLLERR) &&
-	    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
-		conn_fail(cl, c, "connect() failed", err);
+	if ((b->state == BS_CONNECTING || b->state == BS_UPGRADING) &&
+	    (events & EPOLLERR) &&
+	    getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
+		bot_fail(cl, b, "connect() failed", err);
 		return;
 	}
-	if (c->state != CS_DEAD && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
-		conn_readable(cl, i);
+	if (b->state == BS_UPGRADING && (events & EPOLLOUT)) {
+		bot_writable(cl, i);
+		return;
+	}
+	if (b->state != BS_DEAD && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		bot_readable(cl, i);
 }
 
 /* client_loop - start connections as slots free up, handle events, report. */
@@ -757,7 +1043,7 @@ client_loop(struct client *cl, int64_t hard_deadline)
 		if (cl->started == 0)
 			cl->setup_start_ns = util_mono_ns();
 		while (cl->started < cl->count && cl->inflight < cl->o->inflight)
-			if (conn_start(cl, cl->started++) < 0)
+			if (bot_start(cl, cl->started++) < 0)
 				return BOTS_EXIT_SETUP;
 		if (client_progress(cl) < 0)
 			return BOTS_EXIT_SETUP;

@@ -5,6 +5,8 @@
  * from a child to the parent, and the report's fixed-width rows.
  * Must not print anything.
  */
+#include "config.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,6 +4,8 @@
  * Owns: writing a record in one go and reassembling records on the reading
  * side. Must not interpret payloads.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -21,7 +21,8 @@ enum ipc_type {
 	IPC_ERROR,       /* child -> parent: text; the child exits with status 2 */
 	IPC_STOP,        /* parent -> child: report and exit */
 	IPC_MSG,         /* parent -> floor writer: a frame to write to all */
-	IPC_LAST         /* parent -> child: uint32, messages published in all */
+	IPC_LAST,        /* parent -> child: uint32, messages published in all */
+	IPC_PROGRESS     /* child -> parent: struct ipc_progress, for the progress line */
 };
 
 #define IPC_ERRLEN 200
@@ -32,6 +33,13 @@ struct ipc_ready {
 	uint64_t connected;       /* clients that got their ACK */
 	uint64_t failed;          /* clients that never did */
 	char first_err[IPC_ERRLEN];
+};
+
+/* Counts since the child began; sent a few times a second while they change. */
+struct ipc_progress {
+	uint64_t connected;       /* clients greeted by the server */
+	uint64_t subscribed;      /* clients that got their ACK */
+	uint64_t delivered;       /* good deliveries */
 };
 
 struct ipc_result {

@@ -5,9 +5,8 @@
  * would deliver (for --floor), and checking delivered frames byte for byte.
  * Must not do I/O.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1 /* memmem */
-#endif
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -6,6 +6,8 @@
  * replies, and the publish counters.
  * Must not know about clients or the floor.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -21,15 +23,15 @@
 #include "bots/publish.h"
 #include "bots/util.h"
 
-#define PUBLISH_TIMEOUT_S 5
-#define PUBLISH_REPLY_MAX 65536
-/* a connection's queue: grown in steps, never past PUBLISH_OUT_MAX */
-#define PUBLISH_OUT_MIN (256 * 1024)
-#define PUBLISH_OUT_MAX (64 * 1024 * 1024)
+#define PUB_TIMEOUT_S 5
+#define PUB_REPLY_MAX 65536
+/* a connection's queue: grown in steps, never past PUB_OUT_MAX */
+#define PUB_OUT_MIN (256 * 1024)
+#define PUB_OUT_MAX (64 * 1024 * 1024)
 
-/* publish_note - keep the first publishing error for the report. */
+/* pub_note - keep the first publishing error for the report. */
 static void
-publish_note(struct publisher *p, const char *what, int err)
+pub_note(struct publisher *p, const char *what, int err)
 {
 	if (p->first_err[0] != '\0')
 		return;
@@ -41,7 +43,7 @@ publish_note(struct publisher *p, const char *what, int err)
 }
 
 int
-publish_init(struct publisher *p, const struct bots_opts *o)
+pub_init(struct publisher *p, const struct bots_opts *o)
 {
 	unsigned i;
 
@@ -57,27 +59,27 @@ publish_init(struct publisher *p, const struct bots_opts *o)
 	return p->buf != NULL ? 0 : -1;
 }
 
-/* publish_connect - a connected blocking socket whose waits are bounded. */
+/* pub_connect - a connected blocking socket whose waits are bounded. */
 static int
-publish_connect(struct publisher *p)
+pub_connect(struct publisher *p)
 {
-	struct timeval tv = { PUBLISH_TIMEOUT_S, 0 };
+	struct timeval tv = { PUB_TIMEOUT_S, 0 };
 	int fd, one = 1;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		publish_note(p, "socket() failed", errno);
+		pub_note(p, "socket() failed", errno);
 		return -1;
 	}
 	/* Linux bounds connect() by the send timeout too */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0) {
-		publish_note(p, "setsockopt() failed", errno);
+		pub_note(p, "setsockopt() failed", errno);
 		close(fd);
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&p->dst, sizeof(p->dst)) < 0) {
-		publish_note(p, "publisher connect() failed", errno);
+		pub_note(p, "publisher connect() failed", errno);
 		close(fd);
 		return -1;
 	}
@@ -85,35 +87,35 @@ publish_connect(struct publisher *p)
 }
 
 int
-publish_open(struct publisher *p, int ep, uint64_t tag)
+pub_open(struct publisher *p, int ep, uint64_t tag)
 {
 	struct epoll_event ev;
 	unsigned i;
 
 	p->n = p->o->publishers;
 	for (i = 0; i < p->n; i++) {
-		if ((p->c[i].fd = publish_connect(p)) < 0)
+		if ((p->c[i].fd = pub_connect(p)) < 0)
 			return -1;
 		if (fcntl(p->c[i].fd, F_SETFL, O_NONBLOCK) < 0) {
-			publish_note(p, "fcntl(O_NONBLOCK) failed", errno);
+			pub_note(p, "fcntl(O_NONBLOCK) failed", errno);
 			return -1;
 		}
 		/* edge-triggered: replies are read and the queue written until EAGAIN */
 		ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
 		ev.data.u64 = tag + i;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, p->c[i].fd, &ev) < 0) {
-			publish_note(p, "epoll_ctl() failed", errno);
+			pub_note(p, "epoll_ctl() failed", errno);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-/* publish_drop - a persistent publisher is unusable from now on. */
+/* pub_drop - a persistent publisher is unusable from now on. */
 static void
-publish_drop(struct publisher *p, struct pubconn *c, const char *what, int err)
+pub_drop(struct publisher *p, struct pubconn *c, const char *what, int err)
 {
-	publish_note(p, what, err);
+	pub_note(p, what, err);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -123,29 +125,29 @@ publish_drop(struct publisher *p, struct pubconn *c, const char *what, int err)
 	c->ooff = c->olen = 0;
 }
 
-/* publish_part1 - the original way: connect, one write, close at once. */
+/* pub_part1 - the original way: connect, one write, close at once. */
 static int
-publish_part1(struct publisher *p, uint32_t seq, int64_t *send_ns)
+pub_part1(struct publisher *p, uint32_t seq, int64_t *send_ns)
 {
 	size_t len;
 	ssize_t n;
 	int fd;
 
-	if ((fd = publish_connect(p)) < 0)
+	if ((fd = pub_connect(p)) < 0)
 		return -1;
 	*send_ns = util_mono_ns();
 	len = msg_part1(&p->spec, seq, *send_ns, p->buf);
 	n = send(fd, p->buf, len, MSG_NOSIGNAL);
 	if (n != (ssize_t)len)
-		publish_note(p, "publish send() failed", n < 0 ? errno : EAGAIN);
+		pub_note(p, "publish send() failed", n < 0 ? errno : EAGAIN);
 	/* no read of the greeting: the kernel answers it with a reset */
 	close(fd);
 	return n == (ssize_t)len ? 0 : -1;
 }
 
-/* publish_room - make room for LEN more queued bytes on C; -1 if it is full. */
+/* pub_room - make room for LEN more queued bytes on C; -1 if it is full. */
 static int
-publish_room(struct pubconn *c, size_t len)
+pub_room(struct pubconn *c, size_t len)
 {
 	size_t cap;
 	char *nb;
@@ -161,10 +163,10 @@ publish_room(struct pubconn *c, size_t len)
 		if (c->olen + len <= c->ocap)
 			return 0;
 	}
-	cap = c->ocap < PUBLISH_OUT_MIN ? PUBLISH_OUT_MIN : c->ocap * 2;
+	cap = c->ocap < PUB_OUT_MIN ? PUB_OUT_MIN : c->ocap * 2;
 	while (cap < c->olen + len)
 		cap *= 2;
-	if (cap > PUBLISH_OUT_MAX || (nb = realloc(c->out, cap)) == NULL)
+	if (cap > PUB_OUT_MAX || (nb = realloc(c->out, cap)) == NULL)
 		return -1;
 	c->out = nb;
 	c->ocap = cap;
@@ -172,12 +174,12 @@ publish_room(struct pubconn *c, size_t len)
 }
 
 int
-publish_queue(struct publisher *p, uint32_t seq, int64_t send_ns)
+pub_queue(struct publisher *p, uint32_t seq, int64_t send_ns)
 {
 	struct pubconn *c = &p->c[seq % p->n];
 
-	if (c->fd < 0 || publish_room(c, msg_cap(&p->spec)) < 0) {
-		publish_note(p, c->fd < 0 ? "a persistent publisher is closed" :
+	if (c->fd < 0 || pub_room(c, msg_cap(&p->spec)) < 0) {
+		pub_note(p, c->fd < 0 ? "a persistent publisher is closed" :
 		    "the server does not read a persistent publisher", 0);
 		p->failed++;
 		return -1;
@@ -187,9 +189,9 @@ publish_queue(struct publisher *p, uint32_t seq, int64_t send_ns)
 	return 0;
 }
 
-/* publish_write - write C's queue until it is empty or the socket is full. */
+/* pub_write - write C's queue until it is empty or the socket is full. */
 static void
-publish_write(struct publisher *p, struct pubconn *c)
+pub_write(struct publisher *p, struct pubconn *c)
 {
 	ssize_t n;
 
@@ -203,18 +205,18 @@ publish_write(struct publisher *p, struct pubconn *c)
 		else if (n < 0 && errno == EAGAIN)
 			return;
 		else
-			publish_drop(p, c, "publish send() failed", n < 0 ? errno : EPIPE);
+			pub_drop(p, c, "publish send() failed", n < 0 ? errno : EPIPE);
 	}
 }
 
 size_t
-publish_flush(struct publisher *p)
+pub_flush(struct publisher *p)
 {
 	size_t left = 0;
 	unsigned i;
 
 	for (i = 0; i < p->n; i++) {
-		publish_write(p, &p->c[i]);
+		pub_write(p, &p->c[i]);
 		if (p->c[i].fd >= 0)
 			left += p->c[i].olen - p->c[i].ooff;
 	}
@@ -222,18 +224,18 @@ publish_flush(struct publisher *p)
 }
 
 int
-publish_send(struct publisher *p, uint32_t seq, int64_t *send_ns)
+pub_send(struct publisher *p, uint32_t seq, int64_t *send_ns)
 {
 	int rc;
 
 	*send_ns = 0;
 	if (p->o->persistent) {
 		*send_ns = util_mono_ns();
-		rc = publish_queue(p, seq, *send_ns);
-		publish_flush(p);
+		rc = pub_queue(p, seq, *send_ns);
+		pub_flush(p);
 		return rc;
 	}
-	rc = publish_part1(p, seq, send_ns);
+	rc = pub_part1(p, seq, send_ns);
 	if (rc == 0)
 		p->sent++;
 	else
@@ -241,9 +243,9 @@ publish_send(struct publisher *p, uint32_t seq, int64_t *send_ns)
 	return rc;
 }
 
-/* publish_reply - one frame from the server on a persistent publisher. */
+/* pub_reply - one frame from the server on a persistent publisher. */
 static void
-publish_reply(struct publisher *p, struct pubconn *c, const char *f, size_t len)
+pub_reply(struct publisher *p, struct pubconn *c, const char *f, size_t len)
 {
 	static const char published[] = "{\"published\":{\"seq\":";
 	static const char error[] = "{\"error\":";
@@ -265,9 +267,9 @@ publish_reply(struct publisher *p, struct pubconn *c, const char *f, size_t len)
 	}
 }
 
-/* publish_split - cut bytes into \1 frames, holding a split one. */
+/* pub_split - cut bytes into \1 frames, holding a split one. */
 static int
-publish_split(struct publisher *p, struct pubconn *c, const char *s, size_t n)
+pub_split(struct publisher *p, struct pubconn *c, const char *s, size_t n)
 {
 	const char *e;
 	char *nb;
@@ -276,7 +278,7 @@ publish_split(struct publisher *p, struct pubconn *c, const char *s, size_t n)
 	while (n > 0) {
 		e = memchr(s, '\1', n);
 		flen = e != NULL ? (size_t)(e - s) : n;
-		if (c->rlen + flen > PUBLISH_REPLY_MAX)
+		if (c->rlen + flen > PUB_REPLY_MAX)
 			return -1;
 		if (e == NULL || c->rlen > 0) {
 			nb = realloc(c->rb, c->rlen + flen + 1);
@@ -289,10 +291,10 @@ publish_split(struct publisher *p, struct pubconn *c, const char *s, size_t n)
 		if (e == NULL)
 			return 0;
 		if (c->rlen > 0) {
-			publish_reply(p, c, c->rb, c->rlen);
+			pub_reply(p, c, c->rb, c->rlen);
 			c->rlen = 0;
 		} else {
-			publish_reply(p, c, s, flen);
+			pub_reply(p, c, s, flen);
 		}
 		s = e + 1;
 		n -= flen + 1;
@@ -300,9 +302,9 @@ publish_split(struct publisher *p, struct pubconn *c, const char *s, size_t n)
 	return 0;
 }
 
-/* publish_readable - read replies on C until EAGAIN. */
+/* pub_readable - read replies on C until EAGAIN. */
 static void
-publish_readable(struct publisher *p, struct pubconn *c)
+pub_readable(struct publisher *p, struct pubconn *c)
 {
 	char buf[65536];
 	ssize_t n;
@@ -314,30 +316,30 @@ publish_readable(struct publisher *p, struct pubconn *c)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			publish_drop(p, c, "the server closed a persistent publisher",
+			pub_drop(p, c, "the server closed a persistent publisher",
 			    n < 0 ? errno : 0);
 			return;
 		}
-		if (publish_split(p, c, buf, (size_t)n) < 0) {
-			publish_drop(p, c, "a reply to a publisher is too long", 0);
+		if (pub_split(p, c, buf, (size_t)n) < 0) {
+			pub_drop(p, c, "a reply to a publisher is too long", 0);
 			return;
 		}
 	}
 }
 
 void
-publish_event(struct publisher *p, unsigned i, uint32_t events)
+pub_event(struct publisher *p, unsigned i, uint32_t events)
 {
 	struct pubconn *c = &p->c[i];
 
 	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-		publish_readable(p, c);
+		pub_readable(p, c);
 	if (events & EPOLLOUT)
-		publish_write(p, c);
+		pub_write(p, c);
 }
 
 void
-publish_free(struct publisher *p)
+pub_free(struct publisher *p)
 {
 	unsigned i;
 

@@ -45,20 +45,20 @@ struct publisher {
 	char first_err[IPC_ERRLEN];
 };
 
-int publish_init(struct publisher *p, const struct bots_opts *o);
-/* publish_open - persistent mode: connect and register with EP as TAG + i. */
-int publish_open(struct publisher *p, int ep, uint64_t tag);
-/* publish_send - publish message SEQ now; sets *SEND_NS; 0, or -1 (counted). */
-int publish_send(struct publisher *p, uint32_t seq, int64_t *send_ns);
+int pub_init(struct publisher *p, const struct bots_opts *o);
+/* pub_open - persistent mode: connect and register with EP as TAG + i. */
+int pub_open(struct publisher *p, int ep, uint64_t tag);
+/* pub_send - publish message SEQ now; sets *SEND_NS; 0, or -1 (counted). */
+int pub_send(struct publisher *p, uint32_t seq, int64_t *send_ns);
 /*
- * publish_queue - persistent mode: queue message SEQ, stamped SEND_NS, on
- * connection SEQ % P; publish_flush writes it. 0, or -1 (counted).
+ * pub_queue - persistent mode: queue message SEQ, stamped SEND_NS, on
+ * connection SEQ % P; pub_flush writes it. 0, or -1 (counted).
  */
-int publish_queue(struct publisher *p, uint32_t seq, int64_t send_ns);
-/* publish_flush - write what the sockets take; the bytes still queued. */
-size_t publish_flush(struct publisher *p);
-/* publish_event - epoll EVENTS on persistent connection I: replies, room to write. */
-void publish_event(struct publisher *p, unsigned i, uint32_t events);
-void publish_free(struct publisher *p);
+int pub_queue(struct publisher *p, uint32_t seq, int64_t send_ns);
+/* pub_flush - write what the sockets take; the bytes still queued. */
+size_t pub_flush(struct publisher *p);
+/* pub_event - epoll EVENTS on persistent connection I: replies, room to write. */
+void pub_event(struct publisher *p, unsigned i, uint32_t events);
+void pub_free(struct publisher *p);
 
 #endif

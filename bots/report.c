@@ -4,6 +4,8 @@
  * Owns: the text report and the JSON line, and the exit status the figures
  * call for. Must not measure anything.
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +84,32 @@ report_status(const struct report *r)
 	return BOTS_EXIT_OK;
 }
 
+const char *
+report_quantile(unsigned i, double *q)
+{
+	unsigned k;
+
+	for (k = 0; k < REPORT_NSTATS; k++) {
+		if (report_stats[k].kind != STAT_Q || i-- > 0)
+			continue;
+		*q = report_stats[k].q;
+		return report_stats[k].json;
+	}
+	return NULL;
+}
+
+const char *
+report_mode(const struct bots_opts *o)
+{
+	return o->flood ? "flood" : o->rate > 0 ? "rate" : "lockstep";
+}
+
+int
+report_rows(const struct report *r, const struct hist *h, struct hist_rows *rows)
+{
+	return hist_rows(h, (uint64_t)(r->o->bucket_ms * 1000.0 + 0.5), rows);
+}
+
 /* report_stat - statistic I of H in milliseconds. */
 static double
 report_stat(const struct hist *h, unsigned i)
@@ -134,7 +162,7 @@ report_histogram(const struct report *r, FILE *f)
 		fprintf(f, "no message was delivered\n");
 		return;
 	}
-	if (hist_rows(h, (uint64_t)(r->o->bucket_ms * 1000.0 + 0.5), &rows) < 0) {
+	if (report_rows(r, h, &rows) < 0) {
 		fprintf(f, "(out of memory for the histogram)\n");
 		return;
 	}
@@ -181,7 +209,8 @@ report_summary(const struct report *r, FILE *f)
 {
 	const struct bots_opts *o = r->o;
 
-	fprintf(f, "%s: %u clients, ", o->floor ? "floor" : "server", o->clients);
+	fprintf(f, "%s: %u %sclients, ", o->floor ? "floor" : "server", o->clients,
+	    o->ws ? "WebSocket " : "");
 	if (o->flood)
 		fprintf(f, "%u messages flooded for %g s, ", r->messages,
 		    o->duration_s);
@@ -193,7 +222,7 @@ report_summary(const struct report *r, FILE *f)
 	    (unsigned long long)r->published, report_connects(r),
 	    report_ms(r->spread_ns));
 	if (o->floor)
-		fprintf(f, ", %u writers", o->writers);
+		fprintf(f, ", %u writers%s", o->writers, o->floor_uring ? " (io_uring)" : "");
 	fprintf(f, "\n");
 	if (report_errors(r) != 0 || r->failed != 0 || r->closed != 0)
 		fprintf(f, "errors: corrupt %llu, duplicate or out of order %llu, "
@@ -256,7 +285,7 @@ report_json_hist(const struct report *r, const struct hist *h, FILE *f)
 	struct hist_rows rows;
 	unsigned i;
 
-	if (hist_rows(h, (uint64_t)(r->o->bucket_ms * 1000.0 + 0.5), &rows) < 0) {
+	if (report_rows(r, h, &rows) < 0) {
 		fprintf(f, "null");
 		return;
 	}
@@ -291,14 +320,15 @@ report_json(const struct report *r, FILE *f)
 {
 	const struct bots_opts *o = r->o;
 
-	fprintf(f, "{\"mode\":\"%s\",\"floor\":%s,\"persistent\":%s,\"n\":%u,"
+	fprintf(f, "{\"mode\":\"%s\",\"transport\":\"%s\",\"floor\":%s,"
+	    "\"persistent\":%s,\"n\":%u,"
 	    "\"messages\":%u,\"published\":%llu,\"good\":%llu,\"bad\":%llu,"
 	    "\"deliveries_expected\":%llu,\"deliveries_good\":%llu,"
 	    "\"deliveries_bad\":%llu,\"errors\":%llu,\"corrupt\":%llu,"
 	    "\"duplicate\":%llu,\"unexpected\":%llu,\"connected\":%llu,"
 	    "\"failed\":%llu,\"closed\":%llu,\"publish_failed\":%llu,"
 	    "\"acks\":%llu,\"refused\":%llu,",
-	    o->flood ? "flood" : o->rate > 0 ? "rate" : "lockstep",
+	    report_mode(o), o->ws ? "websocket" : "tcp",
 	    o->floor ? "true" : "false",
 	    o->persistent && !o->floor ? "true" : "false", o->clients,
 	    r->messages, (unsigned long long)r->published,
@@ -313,7 +343,8 @@ report_json(const struct report *r, FILE *f)
 	    (unsigned long long)r->pub_failed, (unsigned long long)r->acks,
 	    (unsigned long long)r->refused);
 	if (o->floor)
-		fprintf(f, "\"writers\":%u,", o->writers);
+		fprintf(f, "\"writers\":%u,\"floor_uring\":%s,", o->writers,
+		    o->floor_uring ? "true" : "false");
 	if (o->rate > 0)
 		fprintf(f, "\"rate\":%g,\"duration_s\":%g,\"late_ms\":%.3f,", o->rate,
 		    o->duration_s, report_ms(r->late_ns));
@@ -333,11 +364,11 @@ report_json(const struct report *r, FILE *f)
 	report_json_spreads(r, f);
 	fprintf(f, ",\"latency_ms\":");
 	report_json_stats(&r->wall, f);
-	fprintf(f, ",\"send_latency_ms\":");
+	fprintf(f, ",\"" REPORT_KEY_SEND_LATENCY "\":");
 	report_json_stats(&r->mono, f);
 	fprintf(f, ",\"hist\":");
 	report_json_hist(r, &r->wall, f);
-	fprintf(f, ",\"send_hist\":");
+	fprintf(f, ",\"" REPORT_KEY_SEND_HIST "\":");
 	report_json_hist(r, &r->mono, f);
 	fprintf(f, "}\n");
 }

@@ -42,11 +42,24 @@ struct report {
 	char pub_err[IPC_ERRLEN];
 };
 
+/* The JSON keys of the latencies from the bots' own publish, which a picture shows. */
+#define REPORT_KEY_SEND_LATENCY "send_latency_ms"
+#define REPORT_KEY_SEND_HIST "send_hist"
+
 int report_init(struct report *r, const struct bots_opts *o);
 void report_free(struct report *r);
 /* report_status - the exit status the figures call for. */
 int report_status(const struct report *r);
 void report_text(const struct report *r, FILE *f);
+/*
+ * report_quantile - the key of the Ith quantile the JSON line gives (min,
+ * median, ..., max) and its Q (0 .. 1); NULL past the last.
+ */
+const char *report_quantile(unsigned i, double *q);
+/* report_mode - "lockstep", "rate" or "flood", as the JSON line says. */
+const char *report_mode(const struct bots_opts *o);
+/* report_rows - H cut into the rows both reports print (--bucket or automatic). */
+int report_rows(const struct report *r, const struct hist *h, struct hist_rows *rows);
 void report_json(const struct report *r, FILE *f);
 
 #endif

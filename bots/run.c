@@ -16,6 +16,8 @@
  * settled every message, --wait after the last publish, or at --timeout,
  * whichever comes first.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@
 #include "bots/client.h"
 #include "bots/floor.h"
 #include "bots/ipc.h"
+#include "bots/progress.h"
 #include "bots/publish.h"
 #include "bots/run.h"
 #include "bots/spawn.h"
@@ -54,6 +57,7 @@ struct kid {
 	uint32_t done;            /* messages 0..done-1 settled for all its clients */
 	int64_t setup_start_ns, setup_end_ns;
 	uint64_t connected;
+	struct ipc_progress counts; /* the latest, for the progress line */
 	char first_err[IPC_ERRLEN];
 };
 
@@ -61,7 +65,7 @@ struct run {
 	const struct bots_opts *o;
 	struct report *rep;
 	struct bots_target tgt;
-	struct proc *procs;       /* floor writers first, then client children */
+	struct child *procs;       /* floor writers first, then client children */
 	unsigned nprocs, nwriters, nkids;
 	struct kid *kids;         /* kids[k] is procs[nwriters + k] */
 	struct client_plan *plans;
@@ -70,6 +74,7 @@ struct run {
 	int ep, sigfd, tfd;
 	int64_t armed;            /* when the timerfd fires next, 0 if unarmed */
 	struct publisher pub;
+	struct progress progress;
 	struct msg_spec spec;
 	char *fbuf;               /* floor frames */
 	int64_t t0, deadline, first_send, last_send, last_recv;
@@ -82,7 +87,7 @@ struct run {
 };
 
 /* Arguments of a child's body; fork copies them into the child. */
-struct run_child {
+struct run_child_arg {
 	struct run *r;
 	unsigned i;
 	int fd;                   /* a floor writer's listener */
@@ -102,7 +107,7 @@ run_fatal(struct run *r, const char *text)
 static int
 run_writer_body(void *arg, int in_fd, int out_fd)
 {
-	struct run_child *c = arg;
+	struct run_child_arg *c = arg;
 
 	return floor_main(c->r->o, c->i, c->fd, in_fd, out_fd);
 }
@@ -111,7 +116,7 @@ run_writer_body(void *arg, int in_fd, int out_fd)
 static int
 run_kid_body(void *arg, int in_fd, int out_fd)
 {
-	struct run_child *c = arg;
+	struct run_child_arg *c = arg;
 
 	return client_main(c->r->o, &c->r->tgt, &c->r->plans[c->i], in_fd, out_fd);
 }
@@ -120,7 +125,7 @@ run_kid_body(void *arg, int in_fd, int out_fd)
 static int
 run_spawn_writers(struct run *r)
 {
-	struct run_child arg = { r, 0, -1 };
+	struct run_child_arg arg = { r, 0, -1 };
 	unsigned w;
 
 	r->tgt.nports = r->nwriters;
@@ -132,7 +137,7 @@ run_spawn_writers(struct run *r)
 		arg.fd = r->lfds[w];
 		/* a writer keeps its own listener and closes the others' */
 		r->lfds[w] = -1;
-		if (spawn_proc(r->procs, w, run_writer_body, &arg, r->lfds,
+		if (child_spawn(r->procs, w, run_writer_body, &arg, r->lfds,
 		    r->nwriters) < 0) {
 			r->lfds[w] = arg.fd;
 			return -1;
@@ -152,7 +157,7 @@ run_spawn_writers(struct run *r)
 static int
 run_spawn_kids(struct run *r)
 {
-	struct run_child arg = { r, 0, -1 };
+	struct run_child_arg arg = { r, 0, -1 };
 	unsigned k, first = 0, share;
 
 	for (k = 0; k < r->nkids; k++) {
@@ -162,7 +167,7 @@ run_spawn_kids(struct run *r)
 		r->plans[k].count = share;
 		first += share;
 		arg.i = k;
-		if (spawn_proc(r->procs, r->nwriters + k, run_kid_body, &arg,
+		if (child_spawn(r->procs, r->nwriters + k, run_kid_body, &arg,
 		    NULL, 0) < 0)
 			return -1;
 		r->nprocs++;
@@ -288,6 +293,8 @@ run_record(struct run *r, unsigned i, uint32_t type, const char *p, size_t len)
 		kid->first_err[sizeof(kid->first_err) - 1] = '\0';
 	} else if (type == IPC_DONE && len == sizeof(uint32_t)) {
 		memcpy(&kid->done, p, sizeof(uint32_t));
+	} else if (type == IPC_PROGRESS && len == sizeof(kid->counts)) {
+		memcpy(&kid->counts, p, sizeof(kid->counts));
 	} else if (type == IPC_FINISHED) {
 		kid->finished = 1;
 	} else if (type == IPC_RESULT) {
@@ -300,7 +307,7 @@ run_record(struct run *r, unsigned i, uint32_t type, const char *p, size_t len)
 static void
 run_proc_readable(struct run *r, unsigned i)
 {
-	struct proc *p = &r->procs[i];
+	struct child *p = &r->procs[i];
 	const char *rec;
 	uint32_t type;
 	size_t len;
@@ -350,6 +357,23 @@ run_arm(struct run *r, int64_t until_ns)
 		r->armed = until_ns;
 }
 
+/* run_progress - the progress line, summed over the client children, if due. */
+static void
+run_progress(struct run *r, int64_t now)
+{
+	struct progress_counts c = { 0, 0, 0 };
+	unsigned k;
+
+	if (now < progress_due(&r->progress))
+		return;
+	for (k = 0; k < r->nkids; k++) {
+		c.connected += r->kids[k].counts.connected;
+		c.subscribed += r->kids[k].counts.subscribed;
+		c.delivered += r->kids[k].counts.delivered;
+	}
+	progress_show(&r->progress, now, &c);
+}
+
 /* run_poll - one epoll_wait, at most until UNTIL_NS; handles what comes. */
 static void
 run_poll(struct run *r, int64_t until_ns)
@@ -360,6 +384,10 @@ run_poll(struct run *r, int64_t until_ns)
 	uint32_t idx;
 	int n, k, ms = 0;
 
+	/* the progress line wakes us too, but ends no wait */
+	if (until_ns > now && progress_due(&r->progress) < until_ns)
+		until_ns = progress_due(&r->progress) > now ?
+		    progress_due(&r->progress) : now;
 	if (until_ns > now) {
 		/* the millisecond timeout only backs the timerfd up */
 		ms = util_ms_until(until_ns, 1000) + 1;
@@ -378,12 +406,14 @@ run_poll(struct run *r, int64_t until_ns)
 		else if (kind == RUN_TAG_SIG)
 			run_signal(r);
 		else if (kind == RUN_TAG_PUB)
-			publish_event(&r->pub, idx, ev[k].events);
+			pub_event(&r->pub, idx, ev[k].events);
 		else if (kind == RUN_TAG_TIMER && read(r->tfd, &ticks,
 		    sizeof(ticks)) == (ssize_t)sizeof(ticks))
 			r->armed = 0;
 	}
-	if (util_mono_ns() >= r->deadline)
+	now = util_mono_ns();
+	run_progress(r, now);
+	if (now >= r->deadline)
 		r->stopping = 1;
 }
 
@@ -433,7 +463,7 @@ run_all_finished(struct run *r)
 	if (r->o->persistent && r->o->ack && !r->o->floor &&
 	    r->pub.acks + r->pub.refused < r->pub.sent)
 		return 0;
-	if (r->o->persistent && !r->o->floor && publish_flush(&r->pub) > 0)
+	if (r->o->persistent && !r->o->floor && pub_flush(&r->pub) > 0)
 		return 0;
 	return 1;
 }
@@ -470,7 +500,7 @@ run_setup_done(struct run *r)
 		util_err("no client could connect to the floor writers: %s", err);
 	else
 		util_err("could not connect to %s port %u: %s", r->o->host_name,
-		    r->o->port, err);
+		    r->tgt.ports[0], err);
 	return -1;
 }
 
@@ -501,16 +531,16 @@ run_publish(struct run *r, uint32_t seq)
 		if (rc < 0)
 			run_fatal(r, "handing a frame to the floor writers failed");
 	} else {
-		rc = publish_send(&r->pub, seq, &send_ns);
+		rc = pub_send(&r->pub, seq, &send_ns);
 	}
 	run_sent(r, rc, send_ns);
 }
 
-/* run_queue - persistent publishing: queue SEQ stamped NOW; publish_flush sends it. */
+/* run_queue - persistent publishing: queue SEQ stamped NOW; pub_flush sends it. */
 static void
 run_queue(struct run *r, uint32_t seq, int64_t now)
 {
-	run_sent(r, publish_queue(&r->pub, seq, now), now);
+	run_sent(r, pub_queue(&r->pub, seq, now), now);
 }
 
 /* run_lockstep - each message once the previous one reached everyone. */
@@ -566,7 +596,7 @@ run_rate(struct run *r)
 			seq++;
 		} while (seq < r->planned && run_due(r, start, seq) <= now);
 		if (r->o->persistent && !r->o->floor)
-			publish_flush(&r->pub);
+			pub_flush(&r->pub);
 	}
 }
 
@@ -614,7 +644,7 @@ run_flood(struct run *r)
 	while (!r->stopping && (now = util_mono_ns()) < end &&
 	    seq < r->o->planned) {
 		room = run_room(r);
-		if (room <= 0 || publish_flush(&r->pub) > 0) {
+		if (room <= 0 || pub_flush(&r->pub) > 0) {
 			run_poll(r, now + 10000000 < end ? now + 10000000 : end);
 			continue;
 		}
@@ -622,7 +652,7 @@ run_flood(struct run *r)
 		    (int64_t)(RUN_FLOOD_BATCH * r->pub.n);
 		while (batch-- > 0 && seq < r->o->planned)
 			run_queue(r, seq++, now);
-		publish_flush(&r->pub);
+		pub_flush(&r->pub);
 		run_poll(r, now);
 	}
 	/* now the children know what every client must get */
@@ -665,11 +695,11 @@ run_reap(struct run *r)
 	char how[64];
 	unsigned i;
 
-	spawn_reap(r->procs, r->nprocs, util_mono_ns() + RUN_REAP_NS);
+	child_reap_all(r->procs, r->nprocs, util_mono_ns() + RUN_REAP_NS);
 	for (i = 0; i < r->nprocs; i++) {
 		if (r->procs[i].status == 0)
 			continue;
-		spawn_describe(r->procs[i].status, how, sizeof(how));
+		child_describe(r->procs[i].status, how, sizeof(how));
 		util_err("%s %u %s", i < r->nwriters ? "floor writer" : "client child",
 		    i < r->nwriters ? i : i - r->nwriters, how);
 		r->fatal = 1;
@@ -724,6 +754,10 @@ run_init(struct run *r, const struct bots_opts *o, struct report *rep)
 	r->tgt.addr = o->host;
 	r->tgt.ports[0] = o->port;
 	r->tgt.nports = 1;
+	for (i = 0; i < o->nsub_ports; i++)
+		r->tgt.ports[i] = o->sub_ports[i];
+	if (o->nsub_ports > 0)
+		r->tgt.nports = o->nsub_ports;
 	msg_spec_init(&r->spec, o);
 	r->procs = calloc(r->nwriters + r->nkids, sizeof(*r->procs));
 	r->kids = calloc(r->nkids, sizeof(*r->kids));
@@ -731,7 +765,7 @@ run_init(struct run *r, const struct bots_opts *o, struct report *rep)
 	r->lfds = calloc(r->nwriters + 1, sizeof(*r->lfds));
 	r->wfds = calloc(r->nwriters + 1, sizeof(*r->wfds));
 	r->fbuf = malloc(2 * msg_cap(&r->spec));
-	if (publish_init(&r->pub, o) < 0 || r->procs == NULL || r->kids == NULL ||
+	if (pub_init(&r->pub, o) < 0 || r->procs == NULL || r->kids == NULL ||
 	    r->plans == NULL || r->lfds == NULL || r->wfds == NULL ||
 	    r->fbuf == NULL)
 		return -1;
@@ -752,9 +786,9 @@ run_free(struct run *r)
 {
 	unsigned i;
 
-	spawn_kill(r->procs, r->nprocs);
+	child_kill_all(r->procs, r->nprocs);
 	for (i = 0; i < r->nprocs; i++) {
-		spawn_close(&r->procs[i]);
+		child_close(&r->procs[i]);
 		ipc_free(&r->procs[i].in);
 	}
 	for (i = 0; r->lfds != NULL && i < r->nwriters; i++)
@@ -766,7 +800,7 @@ run_free(struct run *r)
 		close(r->sigfd);
 	if (r->tfd >= 0)
 		close(r->tfd);
-	publish_free(&r->pub);
+	pub_free(&r->pub);
 	free(r->procs);
 	free(r->kids);
 	free(r->plans);
@@ -779,6 +813,7 @@ run_free(struct run *r)
 static void
 run_hold(struct run *r)
 {
+	progress_clear(&r->progress);
 	printf("holding: %llu clients subscribed, idle for %g s\n",
 	    (unsigned long long)r->rep->connected_ready, r->o->hold_s);
 	fflush(stdout);
@@ -798,7 +833,7 @@ run_phases(struct run *r)
 	if (r->stopping)
 		return 0;
 	if (r->o->persistent && !r->o->floor &&
-	    publish_open(&r->pub, r->ep, RUN_TAG(RUN_TAG_PUB, 0)) < 0) {
+	    pub_open(&r->pub, r->ep, RUN_TAG(RUN_TAG_PUB, 0)) < 0) {
 		util_err("could not open a persistent publisher to %s port %u: %s",
 		    r->o->host_name, r->o->port, r->pub.first_err);
 		return -1;
@@ -836,12 +871,14 @@ run_main(const struct bots_opts *o, struct report *rep)
 	}
 	r.t0 = util_mono_ns();
 	r.deadline = r.t0 + (int64_t)(o->timeout_s * 1e9);
+	progress_init(&r.progress, o->progress, o->clients, r.t0);
 	if (run_phases(&r) < 0)
 		rep->setup_error = 1;
 	if (r.ep >= 0) {
 		run_collect(&r);
 		run_reap(&r);
 	}
+	progress_clear(&r.progress);
 	run_figures(&r);
 	if (rep->setup_error == 0 && r.fatal)
 		rep->setup_error = 1;

@@ -4,6 +4,8 @@
  * Owns: the two bitmaps of struct seen and sliding them. 40 bytes a client.
  * Must not count or time anything.
  */
+#include "config.h"
+
 #include <string.h>
 
 #include "bots/seen.h"

@@ -5,9 +5,8 @@
  * terminal's ^C which the parent handles, drop inherited descriptors), and
  * reaping by PID with a bounded wait. Must not read records.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1 /* pipe2, F_SETPIPE_SZ */
-#endif
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -23,11 +22,11 @@
 #include "bots/util.h"
 
 /* Room for a burst of floor frames without the parent blocking. */
-#define SPAWN_PIPE_SIZE (1024 * 1024)
+#define CHILD_PIPE_SIZE (1024 * 1024)
 
-/* spawn_child - runs in the new process; never returns. */
+/* child_enter - runs in the new process; never returns. */
 static void
-spawn_child(struct proc *ps, unsigned i, spawn_body body, void *arg,
+child_enter(struct child *ps, unsigned i, child_body body, void *arg,
     const int *close_in_child, unsigned nclose, pid_t parent, int in_fd,
     int out_fd)
 {
@@ -40,7 +39,7 @@ spawn_child(struct proc *ps, unsigned i, spawn_body body, void *arg,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (k = 0; k < i; k++)
-		spawn_close(&ps[k]);
+		child_close(&ps[k]);
 	for (k = 0; k < nclose; k++)
 		if (close_in_child[k] >= 0)
 			close(close_in_child[k]);
@@ -50,10 +49,10 @@ spawn_child(struct proc *ps, unsigned i, spawn_body body, void *arg,
 }
 
 int
-spawn_proc(struct proc *ps, unsigned i, spawn_body body, void *arg,
+child_spawn(struct child *ps, unsigned i, child_body body, void *arg,
     const int *close_in_child, unsigned nclose)
 {
-	struct proc *p = &ps[i];
+	struct child *p = &ps[i];
 	int down[2], up[2];
 	pid_t parent = getpid();
 
@@ -70,7 +69,7 @@ spawn_proc(struct proc *ps, unsigned i, spawn_body body, void *arg,
 		return -1;
 	}
 	/* best effort: a small pipe only makes the parent wait a little */
-	fcntl(down[1], F_SETPIPE_SZ, SPAWN_PIPE_SIZE);
+	fcntl(down[1], F_SETPIPE_SZ, CHILD_PIPE_SIZE);
 	if (fcntl(down[0], F_SETFL, O_NONBLOCK) < 0 ||
 	    fcntl(up[0], F_SETFL, O_NONBLOCK) < 0)
 		util_err("fcntl(O_NONBLOCK) failed: %s", strerror(errno));
@@ -83,20 +82,20 @@ spawn_proc(struct proc *ps, unsigned i, spawn_body body, void *arg,
 		p->pid = 0;
 		close(down[0]);
 		close(up[1]);
-		spawn_close(p);
+		child_close(p);
 		return -1;
 	}
 	if (p->pid == 0)
-		spawn_child(ps, i, body, arg, close_in_child, nclose, parent,
+		child_enter(ps, i, body, arg, close_in_child, nclose, parent,
 		    down[0], up[1]);
 	close(down[0]);
 	close(up[1]);
 	return 0;
 }
 
-/* spawn_reaped - record how PID ended in the table. */
+/* child_reaped - record how PID ended in the table. */
 static void
-spawn_reaped(struct proc *ps, unsigned n, pid_t pid, int status)
+child_reaped(struct child *ps, unsigned n, pid_t pid, int status)
 {
 	unsigned k;
 
@@ -108,9 +107,9 @@ spawn_reaped(struct proc *ps, unsigned n, pid_t pid, int status)
 	}
 }
 
-/* spawn_running - how many children have not been reaped. */
+/* child_running - how many children have not been reaped. */
 static unsigned
-spawn_running(const struct proc *ps, unsigned n)
+child_running(const struct child *ps, unsigned n)
 {
 	unsigned k, left = 0;
 
@@ -120,29 +119,29 @@ spawn_running(const struct proc *ps, unsigned n)
 }
 
 void
-spawn_reap(struct proc *ps, unsigned n, long long deadline_ns)
+child_reap_all(struct child *ps, unsigned n, long long deadline_ns)
 {
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	unsigned k;
 	pid_t pid;
 	int status;
 
-	while (spawn_running(ps, n) > 0 && util_mono_ns() < deadline_ns) {
+	while (child_running(ps, n) > 0 && util_mono_ns() < deadline_ns) {
 		for (k = 0; k < n; k++) {
 			if (ps[k].pid <= 0)
 				continue;
 			pid = waitpid(ps[k].pid, &status, WNOHANG);
 			if (pid > 0 || (pid < 0 && errno == ECHILD))
-				spawn_reaped(ps, n, ps[k].pid, pid > 0 ? status : 0);
+				child_reaped(ps, n, ps[k].pid, pid > 0 ? status : 0);
 		}
-		if (spawn_running(ps, n) > 0)
+		if (child_running(ps, n) > 0)
 			nanosleep(&tick, NULL);
 	}
-	spawn_kill(ps, n);
+	child_kill_all(ps, n);
 }
 
 void
-spawn_kill(struct proc *ps, unsigned n)
+child_kill_all(struct child *ps, unsigned n)
 {
 	unsigned k;
 	int status;
@@ -156,12 +155,12 @@ spawn_kill(struct proc *ps, unsigned n)
 		/* SIGKILL cannot be caught: this wait is short */
 		while (waitpid(ps[k].pid, &status, 0) < 0 && errno == EINTR)
 			;
-		spawn_reaped(ps, n, ps[k].pid, status);
+		child_reaped(ps, n, ps[k].pid, status);
 	}
 }
 
 void
-spawn_describe(int status, char *out, size_t len)
+child_describe(int status, char *out, size_t len)
 {
 	if (WIFEXITED(status))
 		snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
@@ -173,7 +172,7 @@ spawn_describe(int status, char *out, size_t len)
 }
 
 void
-spawn_close(struct proc *p)
+child_close(struct child *p)
 {
 	if (p->to_fd >= 0)
 		close(p->to_fd);

@@ -14,7 +14,7 @@
 
 #include "bots/ipc.h"
 
-struct proc {
+struct child {
 	pid_t pid;          /* 0 once reaped (or never started) */
 	int to_fd;          /* parent writes commands here (blocking) */
 	int from_fd;        /* parent reads records here (non-blocking) */
@@ -24,21 +24,21 @@ struct proc {
 };
 
 /* A child's work: returns its exit status. */
-typedef int (*spawn_body)(void *arg, int in_fd, int out_fd);
+typedef int (*child_body)(void *arg, int in_fd, int out_fd);
 
 /*
- * spawn_proc - fork PS[I] to run BODY(ARG). The child first closes the
+ * child_spawn - fork PS[I] to run BODY(ARG). The child first closes the
  * parent's ends of PS[0..I-1] and the NCLOSE descriptors in CLOSE_IN_CHILD
  * (-1 entries skipped). 0, or -1 with a message printed.
  */
-int spawn_proc(struct proc *ps, unsigned i, spawn_body body, void *arg,
+int child_spawn(struct child *ps, unsigned i, child_body body, void *arg,
     const int *close_in_child, unsigned nclose);
-/* spawn_reap - wait for every child until DEADLINE_NS, then SIGKILL the rest. */
-void spawn_reap(struct proc *ps, unsigned n, long long deadline_ns);
-/* spawn_kill - SIGKILL and reap every child still running (any exit path). */
-void spawn_kill(struct proc *ps, unsigned n);
-/* spawn_describe - "exited with status 2", "killed by signal 9", ... */
-void spawn_describe(int status, char *out, size_t len);
-void spawn_close(struct proc *p);
+/* child_reap_all - wait for every child until DEADLINE_NS, then SIGKILL the rest. */
+void child_reap_all(struct child *ps, unsigned n, long long deadline_ns);
+/* child_kill_all - SIGKILL and reap every child still running (any exit path). */
+void child_kill_all(struct child *ps, unsigned n);
+/* child_describe - "exited with status 2", "killed by signal 9", ... */
+void child_describe(int status, char *out, size_t len);
+void child_close(struct child *p);
 
 #endif

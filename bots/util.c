@@ -4,9 +4,12 @@
  * Owns: reading the clocks, the error line format, hashing and hex.
  * Must not know about clients, messages or processes.
  */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bots/bots.h"
 #include "bots/util.h"
@@ -50,8 +53,12 @@ util_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	/* one fprintf so that lines from several processes do not interleave */
-	fprintf(stderr, BOTS_NAME ": %s\n", line);
+	/*
+	 * One fprintf so that lines from several processes do not interleave;
+	 * on a terminal the parent's progress line may be showing: erase it.
+	 */
+	fprintf(stderr, "%s" BOTS_NAME ": %s\n",
+	    isatty(STDERR_FILENO) ? "\r\033[K" : "", line);
 }
 
 void
