@@ -19,9 +19,8 @@
  * default) it prints the port it got on stdout. It exits after --lifetime
  * seconds (300) so that a forgotten one goes away.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1 /* accept4, memmem */
-#endif
+#include "config.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -13,7 +13,7 @@ M=2
 [ -x "$JANUS_BOTS" ] || skip_all "janus-bots not built"
 [ -x "$FAKE" ] || skip_all "t/bots_fake not built"
 
-plan 79
+plan 80
 
 # fake_start MODE: start the fake on a port the kernel picks; sets FPORT, FPID.
 fake_start() {
@@ -166,3 +166,5 @@ is $? 2 "-M with -r: exit status 2"
 is $? 2 "--floor with --persistent: exit status 2"
 "$JANUS_BOTS" --flood -M 3 > /dev/null 2>&1
 is $? 2 "--flood with -M: exit status 2"
+is "$("$JANUS_BOTS" -V)" "janus-bots $("$JANUSD" -V | sed 's/^janusd //')" \
+	"-V prints the package's version (AC_INIT), as janusd -V does"

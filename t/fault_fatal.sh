@@ -24,7 +24,7 @@ ok $? "the master keeps running with one worker"
 janusd_stop
 
 log="$T_DIR/all.log"
-JANUSD_FAULT=worker_setup "$JANUSD" -w 2 -l 127.0.0.1 -p "$JPORT" 2>"$log" &
+JANUSD_FAULT=worker_setup "$JANUSD" -o http_port=0 -w 2 -l 127.0.0.1 -p "$JPORT" 2>"$log" &
 pid=$!
 track "$pid"
 for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done

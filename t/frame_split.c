@@ -9,25 +9,19 @@
  * and the unfinished-frame buffer. Every chunk is fed from an exactly
  * sized malloc'd copy so ASan catches reads past it.
  */
-#include <stdarg.h>
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proto/frame.h"
 #include "t/tap.h"
+#include "t/transcript.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 /* A string literal and its length, so embedded NULs survive. */
 #define S(lit) lit, sizeof(lit) - 1
-#define TRANSCRIPT_MAX 8192
-
-/* What one run produced: the frames, any result other than MORE, the tail. */
-struct transcript {
-	char buf[TRANSCRIPT_MAX];
-	size_t len;
-	int overflow;
-};
 
 /* A handler's context: the transcript and when to ask the framer to stop. */
 struct sink {
@@ -35,32 +29,6 @@ struct sink {
 	int frames;
 	int stop_at;       /* 1-based frame number to return -1 on; 0: never */
 };
-
-/* tr_put - append bytes to a transcript, noting if it would overflow. */
-static void
-tr_put(struct transcript *tr, const char *p, size_t n)
-{
-	if (tr->len + n > sizeof(tr->buf)) {
-		tr->overflow = 1;
-		return;
-	}
-	memcpy(tr->buf + tr->len, p, n);
-	tr->len += n;
-}
-
-/* tr_printf - append formatted text to a transcript. */
-static void __attribute__((format(printf, 2, 3)))
-tr_printf(struct transcript *tr, const char *fmt, ...)
-{
-	char line[128];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	tr_put(tr, line, n < 0 ? 0 : (size_t)n);
-}
 
 /* tr_frame - one frame as `frame LEN [BYTES]` on its own line. */
 static void
@@ -191,100 +159,31 @@ stream_build(struct stream *st, size_t max)
 	tr_printf(&st->want, "pending %zu [%s]\n", sizeof(tail) - 1, tail);
 }
 
-/* tr_equal - compare a run's transcript with the wanted one; 1 if equal. */
-static int
-tr_equal(const struct transcript *got, const struct transcript *want)
-{
-	return !got->overflow && got->len == want->len &&
-	    memcmp(got->buf, want->buf, want->len) == 0;
-}
-
-/* report_runs - one TAP line for a family of runs: the first mismatch, or the last run. */
+/* run_stream - a tr_run_fn over a struct stream. */
 static void
-report_runs(const struct transcript *got, const struct transcript *want,
-    const char *what, size_t runs, size_t c1, size_t c2)
+run_stream(const void *ctx, const size_t *cuts, size_t ncuts, struct transcript *tr)
 {
-	if (!tap_is_mem(got->buf, got->len, want->buf, want->len,
-	    "%s (%zu runs): same frames, result and tail", what, runs) && runs > 1)
-		tap_diag("first mismatch with cuts at %zu and %zu", c1, c2);
-}
+	const struct stream *st = ctx;
 
-/* test_whole - the stream in one feed, and byte by byte. */
-static void
-test_whole(const struct stream *st)
-{
-	static struct transcript tr;
-	static size_t cuts[2048];
-	size_t i;
-
-	run_cuts(st->bytes, st->len, NULL, 0, st->max, &tr);
-	report_runs(&tr, &st->want, "whole stream in one feed", 1, 0, 0);
-	for (i = 0; i < st->len; i++)
-		cuts[i] = i + 1;
-	run_cuts(st->bytes, st->len, cuts, st->len, st->max, &tr);
-	report_runs(&tr, &st->want, "one byte per feed", 1, 0, 0);
-}
-
-/* test_single_cuts - the stream split in two at every point. */
-static void
-test_single_cuts(const struct stream *st, const char *what)
-{
-	static struct transcript tr;
-	size_t cut, runs = 0;
-
-	for (cut = 0; cut <= st->len; cut++) {
-		run_cuts(st->bytes, st->len, &cut, 1, st->max, &tr);
-		runs++;
-		if (!tr_equal(&tr, &st->want))
-			break;
-	}
-	report_runs(&tr, &st->want, what, runs, cut, cut);
-}
-
-/* test_pair_cuts - the stream split in three at every pair of points. */
-static void
-test_pair_cuts(const struct stream *st, const char *what)
-{
-	static struct transcript tr;
-	size_t cuts[2], runs = 0;
-
-	for (cuts[0] = 0; cuts[0] <= st->len; cuts[0]++) {
-		for (cuts[1] = cuts[0]; cuts[1] <= st->len; cuts[1]++) {
-			run_cuts(st->bytes, st->len, cuts, 2, st->max, &tr);
-			runs++;
-			if (!tr_equal(&tr, &st->want))
-				goto out;
-		}
-	}
-	cuts[0] = cuts[1] = st->len;
-out:
-	report_runs(&tr, &st->want, what, runs, cuts[0], cuts[1]);
+	run_cuts(st->bytes, st->len, cuts, ncuts, st->max, tr);
 }
 
 /* test_too_large_splits - a frame of max+1 bytes ends the stream at every split. */
 static void
 test_too_large_splits(size_t max)
 {
-	static char stream[1024];
-	static struct transcript tr, want;
-	size_t len = 0, cut, runs = 0;
+	static struct stream st;
 
-	memcpy(stream, "PING", 5);
-	len = 5;
-	memset(stream + len, 'x', max + 1);
-	len += max + 1;
-	memcpy(stream + len, "\0PONG", 6);
-	len += 6;
-	want.len = 0;
-	tr_frame(&want, "PING", 4);
-	tr_printf(&want, "result %d\n", (int)FRAME_TOO_LARGE);
-	for (cut = 0; cut <= len; cut++) {
-		run_cuts(stream, len, &cut, 1, max, &tr);
-		runs++;
-		if (!tr_equal(&tr, &want))
-			break;
-	}
-	report_runs(&tr, &want, "frame of max+1 bytes at every split", runs, cut, cut);
+	memset(&st, 0, sizeof(st));
+	st.max = max;
+	stream_frame(&st, "PING", 4);
+	memset(st.bytes + st.len, 'x', max + 1);
+	st.len += max + 1;
+	memcpy(st.bytes + st.len, "\0PONG", 6);
+	st.len += 6;
+	tr_printf(&st.want, "result %d\n", (int)FRAME_TOO_LARGE);
+	tr_check_splits(run_stream, &st, st.len, &st.want,
+	    "frame of max+1 bytes at every split: same frames and result");
 }
 
 /* test_too_large - over max within one feed and accumulated over feeds. */
@@ -392,11 +291,15 @@ main(void)
 
 	tap_plan(33);
 	stream_build(&big, 600);
-	test_whole(&big);
-	test_single_cuts(&big, "every split point, max 600");
+	tr_check_whole(run_stream, &big, big.len, &big.want,
+	    "whole stream in one feed: same frames, result and tail");
+	tr_check_splits(run_stream, &big, big.len, &big.want,
+	    "every split point, max 600: same frames, result and tail");
 	stream_build(&small, 40);
-	test_single_cuts(&small, "every split point, max 40");
-	test_pair_cuts(&small, "every pair of split points, max 40");
+	tr_check_splits(run_stream, &small, small.len, &small.want,
+	    "every split point, max 40: same frames, result and tail");
+	tr_check_pairs(run_stream, &small, small.len, &small.want,
+	    "every pair of split points, max 40: same frames, result and tail");
 	test_too_large_splits(256);
 	test_too_large();
 	test_stop();

@@ -10,7 +10,7 @@ port=$(random_port)
 while ! port_free "$port"; do port=$(random_port); done
 JPORT=$port
 
-"$JANUSD" -d -P "$pidfile" -l 127.0.0.1 -p "$port" -w 1 2>"$T_DIR/janusd.log"
+"$JANUSD" -o http_port=0 -d -P "$pidfile" -l 127.0.0.1 -p "$port" -w 1 2>"$T_DIR/janusd.log"
 is "$?" "0" "-d returns 0 once the server serves"
 pid=$(cat "$pidfile" 2>/dev/null)
 [ -n "$pid" ] && track "$pid"
@@ -22,7 +22,7 @@ ok $? "it accepts connections"
 ok $? "it leads its own session"
 
 port2=$((port + 1))
-"$JANUSD" -P "$pidfile" -l 127.0.0.1 -p "$port2" -w 1 2>"$T_DIR/second.log"
+"$JANUSD" -o http_port=0 -P "$pidfile" -l 127.0.0.1 -p "$port2" -w 1 2>"$T_DIR/second.log"
 is "$?" "2" "a second janusd with the same pid file exits 2"
 grep -q "already running (pid $pid" "$T_DIR/second.log"
 ok $? "and says which pid holds it"

@@ -11,7 +11,7 @@ plan 7
 port=$(random_port)
 while ! port_free "$port"; do port=$(random_port); done
 JPORT=$port
-unshare -fp --mount-proc --kill-child "$JANUSD" -w 2 -l 127.0.0.1 -p "$port" 2>"$T_DIR/janusd.log" &
+unshare -fp --mount-proc --kill-child "$JANUSD" -o http_port=0 -w 2 -l 127.0.0.1 -p "$port" 2>"$T_DIR/janusd.log" &
 upid=$!
 track "$upid"
 wait_port "$port" 10

@@ -6,6 +6,8 @@
  * escaping, json_uint, and a fixed-seed mutation loop. Every input is
  * copied into an exactly sized malloc'd buffer so ASan catches overreads.
  */
+#include "config.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,22 +12,25 @@
  * gap frame; and 50 connections opened during the kill are all greeted.
  * Everything runs in one epoll loop in this process; every wait is
  * bounded, and an alarm ends a hung run.
+ *
+ * Built a second time as t/kill_patterns (KW_PATTERNS=1), the topics are
+ * kw.x.0 to kw.x.3 and the clients hold wildcard subscriptions instead
+ * (PROTOCOL.md Part 4), a third of them each way: one pattern, two
+ * overlapping patterns, or the topic and a pattern over it; they resume
+ * every one with since, and must get each message once all the same.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "t/tap.h"
 #include "t/tlib.h"
+#include "t/tstream.h"
 
 #define KW_WORKERS   3
 #define KW_CLIENTS   300
@@ -39,10 +42,23 @@
 #define KW_JITTER_MS 200         /* longest wait before a dropped client reconnects */
 #define KW_RESPAWN_MAX_MS 2000   /* generous bound; the target is 100 ms */
 #define KW_ALARM_S   60
+#define KW_MAX_SUBS  2           /* subscriptions per client */
+
+#ifndef KW_PATTERNS
+#define KW_PATTERNS 0
+#endif
+
+/* The stream's topics are PREFIX0 .. PREFIX3. */
+static const char *const kw_prefix[2] = { "kw", "kw.x." };
+
+/* What a client subscribes to, by the kind of client: each followed by its topic's number. */
+static const char *const kw_forms[2][3][KW_MAX_SUBS] = {
+	{ { "kw", NULL }, { "kw", NULL }, { "kw", NULL } },
+	{ { "kw.*.", NULL }, { "*.x.", "kw.*." }, { "kw.x.", "*.*." } },
+};
 
 enum kw_state {
 	KW_WAIT,        /* dropped: reconnect at reconnect_at */
-	KW_CONNECTING,
 	KW_GREET,
 	KW_HELLO,
 	KW_ACK,
@@ -52,23 +68,21 @@ enum kw_state {
 
 /* A subscriber, or one connection of the burst opened during the kill. */
 struct kw_peer {
-	int fd;
+	struct tc *c;                /* NULL while not connected */
 	int burst;
 	enum kw_state state;
 	unsigned topic;
+	const char *const *subs;     /* what it subscribes to: kw_forms */
+	unsigned nsubs, acks;        /* subscriptions, and ACKs received since the last hello */
 	unsigned drops, resumes, gaps, errors, refused;
 	unsigned drops_before_kill;
 	int epoch_changed;
 	int greeted;                 /* burst: got its greeting */
 	uint64_t reconnect_at, opened;
-	uint64_t last;               /* newest seq received, or the first hello's seq */
 	uint64_t since, head;        /* the last resume: its since, and the hello's seq then */
 	char epoch[64];
-	uint32_t *seq, *num;         /* per message received: its seq and its "n" */
-	size_t nrecv, cap;
-	size_t len;
+	struct tstream_recv rx;      /* rx.last: newest seq received, or the first hello's seq */
 	char note[200];              /* the first unexpected frame */
-	char buf[16384];
 };
 
 static struct {
@@ -77,16 +91,11 @@ static struct {
 	struct kw_peer subs[KW_CLIENTS];
 	struct kw_peer burst[KW_BURST];
 	struct tc *pub;
-	int pub_dead;
-	unsigned pub_errors;
-	char pub_note[200];
+	struct tstream st;
 	unsigned pub_slot, victim;
 	long long victim_pid, new_pid, victim_conns;
 	int killed;
-	uint64_t t_pub, t_kill, t_respawn, next_stat, greet_max;
-	unsigned sent, acked;
-	uint64_t ack_seq[KW_MESSAGES];
-	unsigned topic_count[KW_TOPICS];
+	uint64_t t_kill, t_respawn, next_stat, greet_max;
 	unsigned burst_left;
 } kw;
 
@@ -99,65 +108,19 @@ kw_note(struct kw_peer *p, const char *what, const char *f)
 		snprintf(p->note, sizeof(p->note), "%s: %.150s", what, f);
 }
 
-/* kw_stat_in - a worker counter from `janusd -s` output already read. */
-static long long
-kw_stat_in(const char *buf, unsigned slot, const char *name)
-{
-	char key[64];
-	const char *p;
-
-	snprintf(key, sizeof(key), "{\"slot\":%u,", slot);
-	if ((p = strstr(buf, key)) == NULL)
-		return -1;
-	snprintf(key, sizeof(key), "\"%s\":", name);
-	p = strstr(p, key);
-	return p == NULL ? -1 : strtoll(p + strlen(key), NULL, 10);
-}
-
-/* kw_u64 - the number after key in f, or -1 if key is absent. */
-static long long
-kw_u64(const char *f, const char *key)
-{
-	const char *p = strstr(f, key);
-
-	return p == NULL ? -1 : strtoll(p + strlen(key), NULL, 10);
-}
-
-/* kw_send - a whole client frame with its \0; the socket never fills with these. */
-static int
-kw_send(struct kw_peer *p, const char *frame)
-{
-	size_t n = strlen(frame) + 1;
-
-	return write(p->fd, frame, n) == (ssize_t)n ? 0 : -1;
-}
-
-/* kw_connect - start a non-blocking connect; 0, or -1 if refused at once. */
+/* kw_connect - connect and wait for the greeting in the loop; 0, or -1 if refused. */
 static int
 kw_connect(struct kw_peer *p)
 {
-	struct epoll_event ev = { EPOLLIN | EPOLLOUT, { .ptr = p } };
-	struct sockaddr_in a;
-	int one = 1;
+	struct epoll_event ev = { EPOLLIN, { .ptr = p } };
 
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)kw.srv.port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	p->len = 0;
 	p->opened = tlib_ms();
-	p->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (p->fd < 0)
-		tap_bail("socket() failed: %s", strerror(errno));
-	setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(p->fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS) {
-		close(p->fd);
-		p->fd = -1;
+	p->c = tc_open(kw.srv.port);
+	if (p->c == NULL)
 		return -1;
-	}
-	if (epoll_ctl(kw.ep, EPOLL_CTL_ADD, p->fd, &ev) < 0)
+	if (epoll_ctl(kw.ep, EPOLL_CTL_ADD, p->c->fd, &ev) < 0)
 		tap_bail("epoll_ctl() failed: %s", strerror(errno));
-	p->state = KW_CONNECTING;
+	p->state = KW_GREET;
 	return 0;
 }
 
@@ -167,9 +130,8 @@ kw_burst_end(struct kw_peer *p, int greeted)
 {
 	uint64_t took = tlib_ms() - p->opened;
 
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
+	tc_close(p->c);
+	p->c = NULL;
 	p->state = KW_DONE;
 	p->greeted = greeted;
 	if (greeted && took > kw.greet_max)
@@ -186,10 +148,8 @@ kw_drop(struct kw_peer *p, int refused)
 		kw_burst_end(p, 0);
 		return;
 	}
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
-	p->len = 0;  /* a message cut short is resent by the resume */
+	tc_close(p->c);  /* a message cut short is resent by the resume */
+	p->c = NULL;
 	if (refused) {
 		p->refused++;
 		p->reconnect_at = tlib_ms() + 20;
@@ -201,13 +161,34 @@ kw_drop(struct kw_peer *p, int refused)
 	p->state = KW_WAIT;
 }
 
+/* kw_subscribe - one subscribe frame per subscription of p, with since and epoch on a resume. */
+static int
+kw_subscribe(struct kw_peer *p, int resume)
+{
+	char topic[64], sub[256];
+	unsigned i;
+
+	for (i = 0; i < p->nsubs; i++) {
+		snprintf(topic, sizeof(topic), "%s%u", p->subs[i], p->topic);
+		if (resume)
+			snprintf(sub, sizeof(sub),
+			    "{\"action\":\"subscribe\",\"data\":\"%s\",\"since\":%llu,\"epoch\":\"%s\"}",
+			    topic, (unsigned long long)p->rx.last, p->epoch);
+		else
+			snprintf(sub, sizeof(sub), "{\"action\":\"subscribe\",\"data\":\"%s\"}", topic);
+		if (tc_sendz(p->c, sub) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* kw_hello - the hello reply: keep the first epoch, then (re)subscribe. */
 static int
 kw_hello(struct kw_peer *p, const char *f)
 {
 	const char *e = strstr(f, "\"epoch\":\"");
-	char epoch[64], sub[256];
-	long long seq = kw_u64(f, "\"seq\":");
+	char epoch[64];
+	long long seq = tc_num_after(f, "\"seq\":");
 	size_t n;
 
 	if (strncmp(f, "{\"hello\":{\"version\":2,", 22) != 0 || e == NULL || seq < 0) {
@@ -217,44 +198,17 @@ kw_hello(struct kw_peer *p, const char *f)
 	e += 9;
 	n = strcspn(e, "\"");
 	snprintf(epoch, sizeof(epoch), "%.*s", (int)(n < 63 ? n : 63), e);
+	p->acks = 0;
+	p->state = KW_ACK;
 	if (p->epoch[0] == '\0') {
 		snprintf(p->epoch, sizeof(p->epoch), "%s", epoch);
-		p->last = (uint64_t)seq;
-		snprintf(sub, sizeof(sub), "{\"action\":\"subscribe\",\"data\":\"kw%u\"}", p->topic);
-	} else {
-		p->epoch_changed |= strcmp(epoch, p->epoch) != 0;
-		p->since = p->last;
-		p->head = (uint64_t)seq;
-		snprintf(sub, sizeof(sub),
-		    "{\"action\":\"subscribe\",\"data\":\"kw%u\",\"since\":%llu,\"epoch\":\"%s\"}",
-		    p->topic, (unsigned long long)p->last, p->epoch);
+		p->rx.last = (uint64_t)seq;
+		return kw_subscribe(p, 0);
 	}
-	p->state = KW_ACK;
-	return kw_send(p, sub);
-}
-
-/* kw_message - a delivered message: remember its seq and "n", in arrival order. */
-static void
-kw_message(struct kw_peer *p, const char *f)
-{
-	long long seq = kw_u64(f, "],\"seq\":"), num = kw_u64(f, "\"n\":");
-	char topic[32];
-
-	snprintf(topic, sizeof(topic), "\"topic\":\"kw%u\"", p->topic);
-	if (seq <= 0 || num < 0 || strstr(f, topic) == NULL) {
-		kw_note(p, "unexpected message", f);
-		return;
-	}
-	if (p->nrecv == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 1024;
-		p->seq = realloc(p->seq, p->cap * sizeof(*p->seq));
-		p->num = realloc(p->num, p->cap * sizeof(*p->num));
-		if (p->seq == NULL || p->num == NULL)
-			tap_bail("out of memory");
-	}
-	p->seq[p->nrecv] = (uint32_t)seq;
-	p->num[p->nrecv++] = (uint32_t)num;
-	p->last = (uint64_t)seq;
+	p->epoch_changed |= strcmp(epoch, p->epoch) != 0;
+	p->since = p->rx.last;
+	p->head = (uint64_t)seq;
+	return kw_subscribe(p, 1);
 }
 
 /* kw_frame - one frame from the server; -1 to drop the connection. */
@@ -272,25 +226,32 @@ kw_frame(struct kw_peer *p, const char *f)
 			return 1;
 		}
 		p->state = KW_HELLO;
-		return kw_send(p, "{\"action\":\"hello\",\"version\":2}");
+		return tc_sendz(p->c, "{\"action\":\"hello\",\"version\":2}");
 	case KW_HELLO:
 		return kw_hello(p, f);
 	case KW_ACK:
-		if (strcmp(f, "ACK") != 0) {
+		if (strcmp(f, "ACK") == 0) {
+			if (++p->acks == p->nsubs) {
+				p->resumes += p->drops > 0;
+				p->state = KW_LIVE;
+			}
+			return 0;
+		}
+		if (p->acks == 0) {
 			kw_note(p, "expected ACK", f);
 			return -1;
 		}
-		p->resumes += p->drops > 0;
-		p->state = KW_LIVE;
-		return 0;
+		/* the first subscription's replay may come before the next one's ACK */
+		/* fall through */
 	default:
 		if (strcmp(f, "PING") == 0)
-			return kw_send(p, "PONG");
+			return tc_sendz(p->c, "PONG");
 		if (strncmp(f, "{\"gap\":", 7) == 0) {
 			p->gaps++;
 			kw_note(p, "gap frame", f);
 		} else if (strncmp(f, "{\"timestamp\":[", 14) == 0) {
-			kw_message(p, f);
+			if (tstream_record(&kw.st, &p->rx, p->topic, f) < 0)
+				kw_note(p, "unexpected message", f);
 		} else {
 			kw_note(p, "unexpected frame", f);
 		}
@@ -298,112 +259,25 @@ kw_frame(struct kw_peer *p, const char *f)
 	}
 }
 
-/* kw_frames - act on the whole frames in p's buffer; -1 to drop, 1 if p is finished. */
-static int
-kw_frames(struct kw_peer *p)
-{
-	char *start = p->buf, *one;
-	int rc = 0;
-
-	while (rc == 0 && (one = memchr(start, '\1', p->len - (size_t)(start - p->buf))) != NULL) {
-		*one = '\0';
-		rc = kw_frame(p, start);
-		start = one + 1;
-	}
-	if (rc == 0) {
-		p->len -= (size_t)(start - p->buf);
-		memmove(p->buf, start, p->len);
-	}
-	return rc;
-}
-
-/* kw_connected - a non-blocking connect finished: refused, or wait for the greeting. */
-static void
-kw_connected(struct kw_peer *p)
-{
-	struct epoll_event ev = { EPOLLIN, { .ptr = p } };
-	socklen_t sl = sizeof(int);
-	int err = 0;
-
-	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0 || err != 0) {
-		kw_drop(p, 1);
-		return;
-	}
-	p->state = KW_GREET;
-	epoll_ctl(kw.ep, EPOLL_CTL_MOD, p->fd, &ev);
-}
-
-/* kw_readable - read what the server sent (everything before an end of stream counts). */
+/* kw_readable - act on every whole frame the server sent (those before an end of stream too). */
 static void
 kw_readable(struct kw_peer *p)
 {
-	ssize_t n;
-	int rc;
-
-	for (;;) {
-		if (p->len == sizeof(p->buf)) {
-			kw_note(p, "frame larger than the buffer", "");
-			kw_drop(p, 0);
-			return;
-		}
-		n = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (n <= 0) {
-			kw_drop(p, 0);
-			return;
-		}
-		p->len += (size_t)n;
-		if ((rc = kw_frames(p)) != 0) {
-			if (rc < 0)
-				kw_drop(p, 0);
-			return;
-		}
-	}
-}
-
-/* kw_publish - keep the publisher at its rate: one write for what is due. */
-static void
-kw_publish(void)
-{
-	uint64_t due = (tlib_ms() - kw.t_pub) * KW_PER_MS;
-	char buf[32768];
-	size_t len = 0;
-
-	if (due > KW_MESSAGES)
-		due = KW_MESSAGES;
-	while (kw.sent < due && len + 128 < sizeof(buf)) {
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-		    "{\"action\":\"publish\",\"topic\":\"kw%u\",\"n\":%u,\"data\":\"message %u\",\"ack\":true}",
-		    kw.sent % KW_TOPICS, kw.sent, kw.sent) + 1;
-		kw.sent++;
-	}
-	if (len > 0 && tc_send(kw.pub, buf, len) < 0)
-		kw.pub_dead = 1;
-}
-
-/* kw_acks - the publisher's {"published":{"seq":N}} replies, in publish order. */
-static void
-kw_acks(void)
-{
-	char f[512];
+	char f[16384];
 	long n;
-	long long seq;
+	int rc = 0;
 
-	while (!kw.pub_dead && (n = tc_frame(kw.pub, f, sizeof(f), 0)) != -1) {
+	while (rc == 0 && (n = tc_frame(p->c, f, sizeof(f), 0)) != -1) {
 		if (n == -2) {
-			kw.pub_dead = 1;
-			break;
-		}
-		seq = kw_u64(f, "{\"published\":{\"seq\":");
-		if (seq > 0 && kw.acked < KW_MESSAGES && strncmp(f, "{\"published\"", 12) == 0) {
-			kw.ack_seq[kw.acked++] = (uint64_t)seq;
-		} else if (strcmp(f, "PING") != 0) {
-			kw.pub_errors++;
-			if (kw.pub_note[0] == '\0')
-				snprintf(kw.pub_note, sizeof(kw.pub_note), "%.150s", f);
+			if (p->c->len == sizeof(p->c->buf))
+				kw_note(p, "frame larger than the buffer", "");
+			rc = -1;
+		} else {
+			rc = kw_frame(p, f);
 		}
 	}
+	if (rc < 0)
+		kw_drop(p, 0);
 }
 
 /* kw_kill - SIGKILL the victim and start the burst of connections at once. */
@@ -434,7 +308,7 @@ kw_poll_respawn(void)
 	if (!kw.killed || kw.t_respawn != 0 || tlib_ms() < kw.next_stat)
 		return;
 	if (tsrv_stats(&kw.srv, buf, sizeof(buf)) == 0) {
-		pid = kw_stat_in(buf, kw.victim, "pid");
+		pid = tsrv_stat_in(buf, kw.victim, "pid");
 		if (pid > 0 && pid != kw.victim_pid) {
 			kw.t_respawn = tlib_ms();
 			kw.new_pid = pid;
@@ -455,11 +329,7 @@ kw_tick(int publishing)
 	n = epoll_wait(kw.ep, ev, 256, 2);
 	for (i = 0; i < n; i++) {
 		p = ev[i].data.ptr;
-		if (p->fd < 0)
-			continue;
-		if (p->state == KW_CONNECTING)
-			kw_connected(p);
-		else
+		if (p->c != NULL)
 			kw_readable(p);
 	}
 	now = tlib_ms();
@@ -469,9 +339,9 @@ kw_tick(int publishing)
 			kw_drop(p, 1);
 	}
 	if (publishing) {
-		kw_publish();
-		kw_acks();
-		if (!kw.killed && kw.sent >= KW_KILL_AT)
+		tstream_publish(&kw.st);
+		tstream_acks(&kw.st);
+		if (!kw.killed && kw.st.sent >= KW_KILL_AT)
 			kw_kill();
 	}
 	kw_poll_respawn();
@@ -495,10 +365,10 @@ kw_finished(void)
 {
 	unsigned i;
 
-	if (kw.acked < KW_MESSAGES || !kw.killed || kw.t_respawn == 0 || kw.burst_left > 0)
+	if (kw.st.acked < KW_MESSAGES || !kw.killed || kw.t_respawn == 0 || kw.burst_left > 0)
 		return 0;
 	for (i = 0; i < KW_CLIENTS; i++)
-		if (kw.subs[i].state != KW_LIVE || kw.subs[i].nrecv < kw.topic_count[kw.subs[i].topic])
+		if (kw.subs[i].state != KW_LIVE || kw.subs[i].rx.n < tstream_count(&kw.st, kw.subs[i].topic))
 			return 0;
 	return 1;
 }
@@ -518,13 +388,15 @@ kw_setup(void)
 	    strncmp(f, "{\"published\":", 13) != 0 || tsrv_stats(&kw.srv, buf, sizeof(buf)) < 0)
 		return tap_ok(0, "publisher connected and its worker found");
 	for (i = 0; i < KW_WORKERS; i++)
-		if (kw_stat_in(buf, i, "published") == 1) {
+		if (tsrv_stat_in(buf, i, "published") == 1) {
 			kw.pub_slot = i;
 			found++;
 		}
 	tap_ok(found == 1, "publisher connected; it is on worker %u", kw.pub_slot);
 	for (i = 0; i < KW_CLIENTS; i++) {
 		kw.subs[i].topic = i % KW_TOPICS;
+		kw.subs[i].subs = kw_forms[KW_PATTERNS][i % 3];
+		kw.subs[i].nsubs = kw.subs[i].subs[1] != NULL ? 2 : 1;
 		if (kw_connect(&kw.subs[i]) < 0)
 			kw_drop(&kw.subs[i], 1);
 	}
@@ -547,7 +419,7 @@ kw_spread(void)
 	if (tsrv_stats(&kw.srv, buf, sizeof(buf)) < 0)
 		buf[0] = '\0';
 	for (i = 0; i < KW_WORKERS; i++) {
-		conns[i] = kw_stat_in(buf, i, "conns");
+		conns[i] = tsrv_stat_in(buf, i, "conns");
 		ok &= conns[i] > 0;
 		len += (size_t)snprintf(line + len, sizeof(line) - len, " %lld", conns[i]);
 		if (i != kw.pub_slot && conns[i] > best) {
@@ -556,7 +428,7 @@ kw_spread(void)
 		}
 	}
 	tap_diag("connections per worker:%s", line);
-	kw.victim_pid = kw_stat_in(buf, kw.victim, "pid");
+	kw.victim_pid = tsrv_stat_in(buf, kw.victim, "pid");
 	kw.victim_conns = conns[kw.victim];
 	tap_ok(ok && kw.victim_pid > 0, "every worker has clients; worker %u (pid %lld, %lld clients) will be killed",
 	    kw.victim, kw.victim_pid, kw.victim_conns);
@@ -568,53 +440,17 @@ static void
 kw_stream(void)
 {
 	uint64_t end;
-	unsigned i;
 
-	for (i = 0; i < KW_MESSAGES; i++)
-		kw.topic_count[i % KW_TOPICS]++;
+	if (tstream_init(&kw.st, kw.pub, kw_prefix[KW_PATTERNS], KW_TOPICS, KW_MESSAGES, KW_PER_MS) < 0)
+		tap_bail("out of memory");
 	kw.burst_left = KW_BURST;
-	kw.t_pub = tlib_ms();
-	end = kw.t_pub + KW_MESSAGES / KW_PER_MS + 20000;
-	while (!kw_finished() && !kw.pub_dead && tlib_ms() < end)
+	end = kw.st.start + KW_MESSAGES / KW_PER_MS + 20000;
+	while (!kw_finished() && !kw.st.dead && tlib_ms() < end)
 		kw_tick(1);
 	/* a little longer, so duplicates after the last expected message show */
 	end = tlib_ms() + 300;
 	while (tlib_ms() < end)
 		kw_tick(1);
-}
-
-/* Totals of what a group of clients received, against what was published. */
-struct kw_tally {
-	unsigned clients, lost, dup, extra, disorder, corrupt;
-};
-
-/* kw_check - one client's messages against its topic's seqs. */
-static void
-kw_check(const struct kw_peer *p, uint16_t *count, uint64_t maxseq, struct kw_tally *t)
-{
-	uint64_t prev = 0;
-	size_t i;
-
-	memset(count, 0, (maxseq + 1) * sizeof(*count));
-	t->clients++;
-	for (i = 0; i < p->nrecv; i++) {
-		uint32_t s = p->seq[i], n = p->num[i];
-
-		t->disorder += s <= prev;
-		prev = s;
-		if (n >= kw.acked || kw.ack_seq[n] != s || n % KW_TOPICS != p->topic) {
-			t->corrupt += n >= kw.acked || kw.ack_seq[n] != s;
-			t->extra++;
-			continue;
-		}
-		count[s]++;
-	}
-	for (i = p->topic; i < kw.acked; i += KW_TOPICS) {
-		uint16_t c = count[kw.ack_seq[i]];
-
-		t->lost += c == 0;
-		t->dup += c > 1 ? c - 1u : 0;
-	}
 }
 
 /* kw_replayed - messages of p's topic published while it was away: its last resume's replay. */
@@ -624,8 +460,8 @@ kw_replayed(const struct kw_peer *p)
 	unsigned n = 0;
 	size_t i;
 
-	for (i = 0; i < p->nrecv; i++)
-		n += p->seq[i] > p->since && p->seq[i] <= p->head;
+	for (i = 0; i < p->rx.n; i++)
+		n += p->rx.seq[i] > p->since && p->rx.seq[i] <= p->head;
 	return n;
 }
 
@@ -633,19 +469,16 @@ kw_replayed(const struct kw_peer *p)
 static void
 kw_verdict(void)
 {
-	struct kw_tally stay = { 0 }, moved = { 0 };
+	struct tstream_tally stay = { 0 }, moved = { 0 };
 	unsigned i, gaps = 0, errs = 0, eproblems = 0, twice = 0, early = 0, resumed = 0, refused = 0;
 	unsigned replayed = 0, most = 0, r;
-	uint64_t maxseq = kw.acked ? kw.ack_seq[kw.acked - 1] : 0;
-	uint16_t *count = calloc(maxseq + 1, sizeof(*count));
 	const char *note = NULL;
 
-	if (count == NULL)
-		tap_bail("out of memory");
 	for (i = 0; i < KW_CLIENTS; i++) {
 		const struct kw_peer *p = &kw.subs[i];
 
-		kw_check(p, count, maxseq, p->drops ? &moved : &stay);
+		if (tstream_check(&kw.st, &p->rx, p->topic, p->drops ? &moved : &stay) < 0)
+			tap_bail("out of memory");
 		gaps += p->gaps;
 		errs += p->errors;
 		eproblems += p->epoch_changed;
@@ -659,7 +492,6 @@ kw_verdict(void)
 		if (note == NULL && p->note[0] != '\0')
 			note = p->note;
 	}
-	free(count);
 	tap_diag("clients that lost their connection: %u (worker %u had %lld); reconnects refused: %u",
 	    moved.clients, kw.victim, kw.victim_conns, refused);
 	tap_ok(moved.clients == kw.victim_conns && moved.clients > 0 && early == 0 && twice == 0,
@@ -671,13 +503,13 @@ kw_verdict(void)
 	tap_diag("other workers' clients (%u): lost %u, duplicated %u, out of order %u, foreign %u, "
 	    "seq not the one acked %u", stay.clients, stay.lost, stay.dup, stay.disorder, stay.extra,
 	    stay.corrupt);
-	tap_ok(stay.clients > 0 && stay.lost + stay.dup + stay.disorder + stay.extra == 0,
+	tap_ok(tstream_clean(&stay),
 	    "clients of the other workers got every message of their topic once, in order");
 	tap_diag("resumed clients (%u): lost %u, duplicated %u, out of order %u, foreign %u, "
 	    "seq not the one acked %u; replayed on resume %u messages (at most %u to one client)",
 	    moved.clients, moved.lost, moved.dup, moved.disorder, moved.extra, moved.corrupt,
 	    replayed, most);
-	tap_ok(moved.clients > 0 && moved.lost + moved.dup + moved.disorder + moved.extra == 0,
+	tap_ok(tstream_clean(&moved),
 	    "resumed clients got every message of their topic exactly once, in order");
 	if (note != NULL)
 		tap_diag("first unexpected frame: %s", note);
@@ -712,10 +544,10 @@ kw_master_verdict(void)
 		buf[0] = '\0';
 	snprintf(killed, sizeof(killed), "worker %u (pid %lld) killed by signal 9", kw.victim, kw.victim_pid);
 	tap_ok(tsrv_log_has(&kw.srv, killed), "the master logged '%s'", killed);
-	tap_ok(kw.new_pid > 0 && kw_stat_in(buf, kw.victim, "pid") == kw.new_pid &&
-	    kw_stat_in(buf, kw.victim, "restarts") == 1,
+	tap_ok(kw.new_pid > 0 && tsrv_stat_in(buf, kw.victim, "pid") == kw.new_pid &&
+	    tsrv_stat_in(buf, kw.victim, "restarts") == 1,
 	    "slot %u has a new worker (pid %lld -> %lld), restarts %lld", kw.victim, kw.victim_pid,
-	    kw.new_pid, kw_stat_in(buf, kw.victim, "restarts"));
+	    kw.new_pid, tsrv_stat_in(buf, kw.victim, "restarts"));
 	snprintf(want, sizeof(want), "worker %u respawned (pid %lld)", kw.victim, kw.new_pid);
 	tap_ok(tsrv_log_has(&kw.srv, want), "the master logged '%s'", want);
 	if (kw.t_respawn != 0)
@@ -725,7 +557,7 @@ kw_master_verdict(void)
 	    "respawned within %d ms", KW_RESPAWN_MAX_MS);
 	for (i = 0; i < KW_WORKERS; i++)
 		if (i != kw.victim)
-			others &= kw_stat_in(buf, i, "restarts") == 0;
+			others &= tsrv_stat_in(buf, i, "restarts") == 0;
 	tap_ok(others && tsrv_log_alerts(&kw.srv, killed) == 0,
 	    "no other worker was restarted, and the log has no other warning or error");
 }
@@ -738,32 +570,29 @@ main(void)
 
 	alarm(KW_ALARM_S);
 	tap_plan(15);
+	if (KW_PATTERNS)
+		tap_diag("clients hold kw.*.N; *.x.N and kw.*.N; or kw.x.N and *.*.N");
 	if (tsrv_start(&kw.srv, args) < 0)
 		tap_bail("cannot start janusd");
 	srand((unsigned)getpid());
 	if ((kw.ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		tap_bail("epoll_create1() failed: %s", strerror(errno));
-	for (i = 0; i < KW_CLIENTS; i++)
-		kw.subs[i].fd = -1;
-	for (i = 0; i < KW_BURST; i++)
-		kw.burst[i].fd = -1;
 	if (!kw_setup() || !kw_spread()) {
 		tsrv_stop(&kw.srv, 0);
 		tap_bail("could not set the stage");
 	}
 	kw_stream();
-	tap_ok(kw.acked == KW_MESSAGES && kw.pub_errors == 0 && !kw.pub_dead,
+	tap_ok(kw.st.acked == KW_MESSAGES && kw.st.errors == 0 && !kw.st.dead,
 	    "all %d publishes acknowledged (%u acks, %u other replies%s%s)", KW_MESSAGES,
-	    kw.acked, kw.pub_errors, kw.pub_note[0] ? ": " : "", kw.pub_note);
+	    kw.st.acked, kw.st.errors, kw.st.note[0] ? ": " : "", kw.st.note);
 	kw_master_verdict();
 	kw_verdict();
 	kw_burst_verdict();
 	for (i = 0; i < KW_CLIENTS; i++) {
-		if (kw.subs[i].fd >= 0)
-			close(kw.subs[i].fd);
-		free(kw.subs[i].seq);
-		free(kw.subs[i].num);
+		tc_close(kw.subs[i].c);
+		tstream_recv_free(&kw.subs[i].rx);
 	}
+	tstream_free(&kw.st);
 	tc_close(kw.pub);
 	tsrv_stop(&kw.srv, 0);
 	return tap_done();

@@ -64,6 +64,9 @@ stop_pid() {
 
 t_cleanup() {
 	local rc=$? pid
+	# A subshell signalled before bash resets its traps (a watchdog killed
+	# right after it started) runs these too: only the test's own shell cleans up.
+	[ "$BASHPID" = "$$" ] || exit "$rc"
 	for pid in $T_PIDS; do
 		stop_pid "$pid" TERM
 	done
@@ -99,14 +102,22 @@ wait_port() {
 
 # janusd_start [janusd options...]: start janusd on 127.0.0.1 and a free port,
 # in the foreground, logging to $T_DIR/janusd.log. Sets JPORT and JPID.
-# Retries on another port when the chosen one turns out to be taken (exit 2).
+# The words of $JANUSD_TEST_ARGS (e.g. -o io_uring=no: the suite on the
+# send() path) go before the options given, which win.
+# The HTTP/WebSocket listener is off, or with HTTP=1 on a free port: HPORT.
+# Retries on other ports when a chosen one turns out to be taken (exit 2).
 janusd_start() {
 	local try port
+	HPORT=0
 	for try in 1 2 3 4 5 6 7 8; do
 		port=$(random_port)
 		port_free "$port" || continue
+		if [ "${HTTP:-0}" = 1 ]; then
+			HPORT=$(random_port)
+			[ "$HPORT" != "$port" ] && port_free "$HPORT" || continue
+		fi
 		JPORT=$port
-		"$JANUSD" -l 127.0.0.1 -p "$port" "$@" 2>>"$T_DIR/janusd.log" &
+		"$JANUSD" -l 127.0.0.1 -p "$port" -o http_port="$HPORT" ${JANUSD_TEST_ARGS:-} "$@" 2>>"$T_DIR/janusd.log" &
 		JPID=$!
 		track "$JPID"
 		# a port that accepts may be another test's janusd: check whose it is

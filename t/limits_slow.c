@@ -1,6 +1,7 @@
 /*
  * t/limits_slow.c - subscribers that stop reading (janusd -w 1,
- * max_backlog 64k). 12 MB of messages go out while they do not read:
+ * max_backlog 64k, stall_timeout 1s). 12 MB of messages go out while
+ * they do not read, and they stay silent past stall_timeout:
  *   a Part 1 subscriber is closed, having received a whole, in-order
  *     prefix of the messages and no error frame (PROTOCOL.md: a Part 1
  *     client never sees an error frame unless it sent something invalid);
@@ -117,10 +118,24 @@ read_part1(struct tc *c, char *f, size_t cap, int *msgs, int *inorder, int *slow
 	*eof = n == -2;
 }
 
+/*
+ * wait_stalled - the non-readers stopped for good: give the server
+ * stall_timeout (1 s) to find them stalled and count n slow consumers
+ * (bounded), before the test looks at what they got.
+ */
+static void
+wait_stalled(const struct tsrv *s, long long n)
+{
+	uint64_t until = tlib_ms() + 10000;
+
+	while (tsrv_stat(s, 0, "slow") < n && tlib_ms() < until)
+		tlib_sleep_ms(100);
+}
+
 static void
 test_skip(void)
 {
-	static const char *const args[] = { "-w", "1", "-o", "max_backlog=64k", NULL };
+	static const char *const args[] = { "-w", "1", "-o", "max_backlog=64k", "-o", "stall_timeout=1s", NULL };
 	struct tsrv s;
 	struct tc *pub, *reader, *p1, *v2;
 	char *f = malloc(DATA + 1024), *end;
@@ -140,6 +155,7 @@ test_skip(void)
 	pub = tc_open_greeted(s.port);
 	got = publish_all(pub, reader, f, DATA + 1024);
 	tap_is_int(got, NMSG, "a subscriber that keeps reading gets all 4,000 messages, whole and in order");
+	wait_stalled(&s, 2);
 
 	read_part1(p1, f, DATA + 1024, &msgs, &inorder, &slow, &eof);
 	tap_ok(eof && msgs < NMSG, "Part 1 subscriber that stopped reading: closed (after %d messages)", msgs);
@@ -192,7 +208,7 @@ test_skip(void)
 static void
 test_disconnect(void)
 {
-	static const char *const args[] = { "-w", "1", "-o", "max_backlog=64k", "-o", "slow_policy=disconnect", NULL };
+	static const char *const args[] = { "-w", "1", "-o", "max_backlog=64k", "-o", "stall_timeout=1s", "-o", "slow_policy=disconnect", NULL };
 	struct tsrv s;
 	struct tc *pub, *reader, *v2;
 	char *f = malloc(DATA + 1024);
@@ -211,6 +227,7 @@ test_disconnect(void)
 	pub = tc_open_greeted(s.port);
 	got = publish_all(pub, reader, f, DATA + 1024);
 	tap_is_int(got, NMSG, "slow_policy disconnect: a subscriber that reads gets all 4,000");
+	wait_stalled(&s, 1);
 	while ((n = tc_frame(v2, f, DATA + 1024, WAIT_MS)) >= 0) {
 		if (strncmp(f, "{\"error\":\"slow_consumer\"", 24) == 0) {
 			slow++;

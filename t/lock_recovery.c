@@ -11,6 +11,8 @@
  * goes on. The segment is always removed: atexit, fatal signals, and a
  * sanitizer's death callback.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -68,9 +70,10 @@ static uint64_t
 commit_locked(uint32_t len)
 {
 	uint64_t seq = ring_head(&seg.ring) + 1;
+	struct ring_meta meta = { .topic = (uint32_t)(seq % 16) };
 
 	seg_record_fill(ring_reserve_locked(&seg.ring, len), seq, len);
-	return ring_commit_locked(&seg.ring, len, (uint32_t)(seq % 16), 0);
+	return ring_commit_locked(&seg.ring, len, &meta);
 }
 
 /* publish - one record, the whole lock/reserve/commit/unlock round. */
@@ -208,8 +211,10 @@ child_half_topic(void)
 	struct shm_topic *e = &seg.topics.tab[seg.topics.ctl->used++];
 
 	atomic_store(&e->state, TOPIC_WRITING);
-	e->len = (uint32_t)strlen(half_name);
-	memcpy(e->name, half_name, e->len / 2);
+	e->len = (uint8_t)strlen(half_name);
+	e->units = 1;
+	e->name = seg.topics.ctl->name_bump++;
+	memcpy(seg.topics.names + (size_t)e->name * SHM_NAME_UNIT, half_name, e->len / 2);
 	raise(SIGKILL);
 }
 
@@ -295,7 +300,7 @@ test_half_topic(const char *what)
 	tail = ring_tail(&seg.ring);
 	if (shm_lock(&seg) < 0)
 		tap_bail("shm_lock failed");
-	before = topics_intern_locked(&seg.topics, "before", 6, tail);
+	before = topics_intern_locked(&seg.topics, "before", 6);
 	shm_unlock(&seg);
 	id = seg.topics.ctl->used;
 	die_holding(child_half_topic, what);
@@ -305,7 +310,7 @@ test_half_topic(const char *what)
 	    topics_find_locked(&seg.topics, half_name, len) == -1 &&
 	    topics_find_locked(&seg.topics, "before", 6) == before,
 	    "the half-made entry is free; the topic before it still found");
-	again = topics_intern_locked(&seg.topics, half_name, len, tail);
+	again = topics_intern_locked(&seg.topics, half_name, len);
 	shm_unlock(&seg);
 	tap_is_int(again, id, "interning the name now reuses the id");
 	tap_ok(ring_head(&seg.ring) == head && ring_tail(&seg.ring) == tail,

@@ -151,7 +151,7 @@ is "$(status_of "$JANUSD" -t -o ring_size=1M -o max_frame=1M)" 1 "-t: a ring sma
 # ---- a port in use, -s ----
 start_mine -w 1 || exit 1
 ok "$([ -e "/dev/shm/janusd.$JPORT" ]; echo $?)" "running: /dev/shm/janusd.$JPORT exists"
-bounded "$JANUSD" -l 127.0.0.1 -p "$JPORT" -w 1 2>"$T_DIR/second.err"; rc=$?
+bounded "$JANUSD" -o http_port=0 -l 127.0.0.1 -p "$JPORT" -w 1 2>"$T_DIR/second.err"; rc=$?
 is "$rc" 2 "a second janusd on the same port exits 2"
 ok "$(grep -qi "port" "$T_DIR/second.err"; echo $?)" "... saying the port is in use ($(head -c 200 "$T_DIR/second.err"))"
 ok "$(wait_port "$JPORT" 2 && [ -e "/dev/shm/janusd.$JPORT" ]; echo $?)" "the first one still serves, its segment untouched"
@@ -172,7 +172,7 @@ ok "$(port_free "$JPORT"; echo $?)" "TERM: the port is free"
 # ---- -d and -P ----
 P=$(free_port)
 PIDF="$T_DIR/janusd.pid"
-bounded "$JANUSD" -d -P "$PIDF" -l 127.0.0.1 -p "$P" -w 1 2>>"$LOG"; rc=$?
+bounded "$JANUSD" -o http_port=0 -d -P "$PIDF" -l 127.0.0.1 -p "$P" -w 1 2>>"$LOG"; rc=$?
 DPID=$(cat "$PIDF" 2>/dev/null)
 [ -n "$DPID" ] && track "$DPID"
 is "$rc" 0 "-d -P: the starting process exits 0 once the server serves"
@@ -189,7 +189,7 @@ CONF="$T_DIR/reload.conf"
 : >"$LOG"
 for try in 1 2 3 4 5; do
 	JPORT=$(free_port)
-	printf 'listen 127.0.0.1\nport %s\nworkers 2\npublish_allow 127.0.0.0/8\n' "$JPORT" >"$CONF"
+	printf 'listen 127.0.0.1\nport %s\nhttp_port 0\nworkers 2\npublish_allow 127.0.0.0/8\n' "$JPORT" >"$CONF"
 	"$JANUSD" -c "$CONF" 2>>"$LOG" &
 	JPID=$!
 	track "$JPID"
@@ -226,7 +226,7 @@ ok "$(wait_log "reload failed" 1; echo $?)" "HUP with a bad file: logged as fail
 reply=$(publish1 hup 3)
 ok "$(printf '%s' "$reply" | grep -q '^{"error":"not_allowed"'; echo $?)" "HUP with a bad file: the running settings stay"
 
-printf 'listen 127.0.0.1\nport %s\nworkers 2\npublish_allow 127.0.0.0/8\n' "$JPORT" >"$CONF"
+printf 'listen 127.0.0.1\nport %s\nhttp_port 0\nworkers 2\npublish_allow 127.0.0.0/8\n' "$JPORT" >"$CONF"
 kill -HUP "$JPID"
 wait_log "reloaded the configuration" 2
 reply=$(publish1 hup 4)

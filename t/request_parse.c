@@ -9,6 +9,8 @@
  * Inputs and outputs live in exactly sized malloc'd buffers so ASan
  * catches reads and writes past them.
  */
+#include "config.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -241,15 +243,16 @@ static void
 parse_copy(char *out, size_t cap, const char *in, size_t len, int after,
     uint32_t max_topic_len)
 {
-	char *copy = malloc(len > 0 ? len : 1);
+	char *copy = malloc(len > 0 ? len : 1), *body = malloc(REQUEST_BODY_CAP(len));
 	struct request r;
 
-	if (copy == NULL)
+	if (copy == NULL || body == NULL)
 		tap_bail("out of memory");
 	memcpy(copy, in, len);
-	request_parse(&r, copy, len, after, max_topic_len);
+	request_parse(&r, copy, len, after, max_topic_len, body, REQUEST_BODY_CAP(len));
 	describe(out, cap, &r, copy, len);
 	free(copy);
+	free(body);
 }
 
 /* test_table - every frame of pcases. */
@@ -291,13 +294,13 @@ expect_topic_len(const char *unit, size_t n, uint32_t max, const char *want)
 {
 	static char frame[2048];
 	size_t len = subscribe_frame(frame, sizeof(frame), unit, n);
-	char *copy = malloc(len), got[64];
+	char *copy = malloc(len), *body = malloc(REQUEST_BODY_CAP(len)), got[64];
 	struct request r;
 
-	if (copy == NULL)
+	if (copy == NULL || body == NULL)
 		tap_bail("out of memory");
 	memcpy(copy, frame, len);
-	request_parse(&r, copy, len, 0, max);
+	request_parse(&r, copy, len, 0, max, body, REQUEST_BODY_CAP(len));
 	if (r.kind == REQ_SUBSCRIBE)
 		snprintf(got, sizeof(got), "SUBSCRIBE len=%u%s", r.topic_len,
 		    r.topic[r.topic_len] == '\0' ? "" : " (not NUL-terminated)");
@@ -305,6 +308,7 @@ expect_topic_len(const char *unit, size_t n, uint32_t max, const char *want)
 		snprintf(got, sizeof(got), "%s %s", kind_names[r.kind], r.code ? r.code : "");
 	tap_is_str(got, want, "%zu x '%s', max_topic_len %u", n, unit, max);
 	free(copy);
+	free(body);
 }
 
 /* test_topic_lengths - the topic length limit, in decoded bytes. */
@@ -422,6 +426,49 @@ test_message(void)
 	free(dst);
 }
 
+/*
+ * expect_members - the body request_parse renders for a publish frame is
+ * exactly what render_message puts after the prefix, in a body buffer of
+ * exactly REQUEST_BODY_CAP bytes.
+ */
+static void
+expect_members(const char *frame, int after, const char *want, const char *name)
+{
+	size_t len = strlen(frame);
+	char *copy = malloc(len), *body = malloc(REQUEST_BODY_CAP(len)), *msg = NULL;
+	struct request r;
+	uint32_t pfx;
+	long n;
+
+	if (copy == NULL || body == NULL)
+		tap_bail("out of memory");
+	memcpy(copy, frame, len);
+	request_parse(&r, copy, len, after, CONF_TOPIC_MAX, body, REQUEST_BODY_CAP(len));
+	n = render_exact(&msg, 4096, 0, frame, after ? NULL : request_control_members, &pfx);
+	tap_ok(r.kind == REQ_PUBLISH && n > 0 && r.members_len == strlen(want) &&
+	    memcmp(r.members, want, r.members_len) == 0 &&
+	    (size_t)n - pfx == r.members_len && memcmp(msg + pfx, r.members, r.members_len) == 0,
+	    "request_parse renders the body render_message does: %s", name);
+	free(msg);
+	free(copy);
+	free(body);
+}
+
+/* test_members - the body rendered while parsing (what publishing copies under the lock). */
+static void
+test_members(void)
+{
+	expect_members(" { \"action\" : \"publish\", \"topic\":\"t\" ,\"ack\":true,\n"
+	    "\t\"data\" : [ 1 , {\"a\" : \"x  y\\n\"} ], \"z\":null } ", 0,
+	    "\"topic\":\"t\",\"data\":[1,{\"a\":\"x  y\\n\"}],\"z\":null}\1",
+	    "action form: controls left out, compacted");
+	expect_members("{\"topic\":\"events\",\"event\":\"test_event\",\"message_id\":\"\",\"data\":\"test\"}",
+	    1, "\"topic\":\"events\",\"event\":\"test_event\",\"message_id\":\"\",\"data\":\"test\"}\1",
+	    "Part 1: PROTOCOL.md's example");
+	expect_members("{\"action\":\"x\",\"topic\":\"t\"}", 1,
+	    "\"action\":\"x\",\"topic\":\"t\"}\1", "Part 1 keeps every member");
+}
+
 /* test_seq - `"seq":N,` for small, zero and largest N. */
 static void
 test_seq(void)
@@ -497,16 +544,52 @@ test_greeting(void)
 	free(dst);
 }
 
+/*
+ * test_check_message - render_check_message takes what nodes render, with
+ * the prefix length, and refuses what no node renders.
+ */
+static void
+test_check_message(void)
+{
+	static const uint64_t times[] = { 0, EXAMPLE_USEC, UINT64_C(1700000005000007) };
+	static const char *const bad[] = {
+		"{\"timestamp\":[1,2,3]}", "{\"timestamp\":[1,2,3],\"a\":1", "{\"timestamp\":[1,2,3],\"a\":}",
+		"{\"timestamp\":[01,2,3],\"a\":1}", "{\"timestamp\":[1,1000000,3],\"a\":1}",
+		"{\"timestamp\":[12345678901,2,3],\"a\":1}", "{\"timestamp\":[1,2],\"a\":1}",
+		"{\"timestamp\": [1,2,3],\"a\":1}", "{\"a\":1,\"timestamp\":[1,2,3]}",
+		"{\"timestamp\":[1,2,3],\"a\":1,\"timestamp\":2}", "{\"timestamp\":[1,2,3],\"seq\":4,\"a\":1}",
+		"{\"timestamp\":[1,2,3],\"a\":1} ", "{\"timestamp\":[1,2,3],\"a\":\"\xff\"}",
+	};
+	static const char rest[] = "\"topic\":\"t\",\"d\":[1,{}]}";
+	char msg[128];
+	const char *why = NULL;
+	size_t i;
+	long n;
+
+	for (i = 0; i < NELEM(times); i++) {
+		n = (long)render_prefix(msg, times[i]);
+		memcpy(msg + n, rest, sizeof(rest) - 1);
+		tap_is_int(render_check_message(msg, (size_t)n + sizeof(rest) - 1, &why), n,
+		    "render_check_message of a rendered message: its prefix length (%zu)", i);
+	}
+	for (i = 0; i < NELEM(bad); i++) {
+		n = render_check_message(bad[i], strlen(bad[i]), &why);
+		tap_ok(n == -1 && why != NULL, "render_check_message refuses %s", bad[i]);
+	}
+}
+
 int
 main(void)
 {
-	tap_plan((int)NELEM(pcases) + 8 + 8 + 11 + 3 + 7 + 2);
+	tap_plan((int)NELEM(pcases) + 8 + 8 + 11 + 3 + 3 + 7 + 2 + 3 + 13);
 	test_table();
 	test_topic_lengths();
 	test_prefix();
 	test_message();
+	test_members();
 	test_seq();
 	test_replies();
 	test_greeting();
+	test_check_message();
 	return tap_done();
 }

@@ -12,6 +12,8 @@
  * ring. The segment is always removed: atexit, fatal signals, and a
  * sanitizer's death callback.
  */
+#include "config.h"
+
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -164,7 +166,8 @@ check_record(const struct model *m, uint64_t seq, struct ring_rec *rec)
 {
 	return ring_get(&seg.ring, seq, rec) == 0 && rec->seq == seq &&
 	    rec->off == m->off[seq] && rec->len == m->len[seq] &&
-	    rec->topic == seq % 16 && rec->pfx == seq % 40 &&
+	    rec->topic == seq % 16 && rec->pfx == seq % 40 && rec->gen == seq % 7 && rec->flags == seq % 2 &&
+	    rec->prev == (seq > 16 ? seq - 16 : 0) &&
 	    rec->bytes == seg.ring.data + m->off[seq] % m->size &&
 	    record_same(rec->bytes, seq, rec->len);
 }
@@ -218,6 +221,7 @@ static void
 publish(struct model *m, uint32_t len, uint32_t maxlen)
 {
 	uint64_t seq = m->head + 1, w, got;
+	struct ring_meta meta;
 	struct ring_rec rec;
 	char *dst;
 
@@ -232,7 +236,12 @@ publish(struct model *m, uint32_t len, uint32_t maxlen)
 	seg_record_fill(dst, seq, len);
 	tally_ok(&tallies[T_HIDDEN], seq, ring_get(&seg.ring, seq, &rec) < 0,
 	    "readable before its commit");
-	got = ring_commit_locked(&seg.ring, len, (uint32_t)(seq % 16), (uint32_t)(seq % 40));
+	meta.topic = (uint32_t)(seq % 16);
+	meta.gen = (uint32_t)(seq % 7);
+	meta.pfx = (uint32_t)(seq % 40);
+	meta.flags = (uint32_t)(seq % 2);
+	meta.prev = seq > 16 ? seq - 16 : 0;
+	got = ring_commit_locked(&seg.ring, len, &meta);
 	shm_unlock(&seg);
 	m->off[seq] = w;
 	m->len[seq] = len;

@@ -4,6 +4,8 @@
  * Owns: the test counter and the ok/not ok lines. Everything goes to
  * stdout, which the TAP driver reads; diagnostics start with "# ".
  */
+#include "config.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -122,6 +123,16 @@ tlib_random_port(void)
 	return 10000 + r % 20000;
 }
 
+/* tlib_loopback - the address 127.0.0.1:port. */
+static void
+tlib_loopback(struct sockaddr_in *a, unsigned port)
+{
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+}
+
 /* tlib_port_free - nothing listens on 127.0.0.1:port right now. */
 static int
 tlib_port_free(unsigned port)
@@ -129,10 +140,7 @@ tlib_port_free(unsigned port)
 	struct sockaddr_in a;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
 
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	tlib_loopback(&a, port);
 	ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 	if (fd >= 0)
 		close(fd);
@@ -144,8 +152,8 @@ static void __attribute__((noreturn))
 tlib_exec(const struct tsrv *s, const char *const *args)
 {
 	const char *bin = getenv("JANUSD") ? getenv("JANUSD") : "./janusd";
-	const char *argv[64];
-	char port[16];
+	const char *argv[64], *extra = getenv("JANUSD_TEST_ARGS");
+	char port[16], hport[32], *more = extra != NULL ? strdup(extra) : NULL, *save = NULL, *a;
 	int n = 0, fd;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -155,11 +163,19 @@ tlib_exec(const struct tsrv *s, const char *const *args)
 		close(fd);
 	}
 	snprintf(port, sizeof(port), "%u", s->port);
+	snprintf(hport, sizeof(hport), "http_port=%u", s->hport);
 	argv[n++] = "janusd";
 	argv[n++] = "-l";
 	argv[n++] = "127.0.0.1";
 	argv[n++] = "-p";
 	argv[n++] = port;
+	/* the HTTP listener is off unless the test asks for it (a later -o wins) */
+	argv[n++] = "-o";
+	argv[n++] = hport;
+	/* the suite's own options (make check JANUSD_TEST_ARGS=...), before the test's, which win */
+	for (a = more != NULL ? strtok_r(more, " \t", &save) : NULL; a != NULL && n < 48;
+	    a = strtok_r(NULL, " \t", &save))
+		argv[n++] = a;
 	while (args != NULL && *args != NULL && n < 62)
 		argv[n++] = *args++;
 	argv[n] = NULL;
@@ -184,7 +200,7 @@ tlib_accepts(unsigned port)
 static int
 tsrv_is_ours(const struct tsrv *s)
 {
-	char buf[8192], want[48];
+	char buf[16384], want[48];
 
 	snprintf(want, sizeof(want), "\"master_pid\":%ld,", (long)s->pid);
 	return tsrv_stats(s, buf, sizeof(buf)) == 0 && strstr(buf, want) != NULL;
@@ -217,8 +233,9 @@ tsrv_try(struct tsrv *s, const char *const *args)
 	return -1;
 }
 
-int
-tsrv_start(struct tsrv *s, const char *const *args)
+/* tsrv_launch - start janusd on free ports (the HTTP one too if http), retrying on a taken one. */
+static int
+tsrv_launch(struct tsrv *s, const char *const *args, int http)
 {
 	int attempt, rc = -1;
 
@@ -232,6 +249,9 @@ tsrv_start(struct tsrv *s, const char *const *args)
 		do
 			s->port = tlib_random_port();
 		while (!tlib_port_free(s->port));
+		do
+			s->hport = http ? tlib_random_port() : 0;
+		while (http && (s->hport == s->port || !tlib_port_free(s->hport)));
 		rc = tsrv_try(s, args);
 		if (rc < 0)
 			break;
@@ -241,6 +261,18 @@ tsrv_start(struct tsrv *s, const char *const *args)
 		tsrv_log_show(s);
 	}
 	return rc == 0 ? 0 : -1;
+}
+
+int
+tsrv_start(struct tsrv *s, const char *const *args)
+{
+	return tsrv_launch(s, args, 0);
+}
+
+int
+tsrv_start_http(struct tsrv *s, const char *const *args)
+{
+	return tsrv_launch(s, args, 1);
 }
 
 /* tsrv_log_show - the server's log as TAP diagnostics. */
@@ -323,18 +355,90 @@ tsrv_stats(const struct tsrv *s, char *buf, size_t cap)
 long long
 tsrv_stat(const struct tsrv *s, unsigned slot, const char *name)
 {
-	char buf[8192], key[64];
+	char buf[16384];
+
+	return tsrv_stats(s, buf, sizeof(buf)) < 0 ? -1 : tsrv_stat_in(buf, slot, name);
+}
+
+long long
+tsrv_stat_in(const char *stats, unsigned slot, const char *name)
+{
+	char key[64];
 	const char *p;
 
-	if (tsrv_stats(s, buf, sizeof(buf)) < 0)
-		return -1;
 	snprintf(key, sizeof(key), "{\"slot\":%u,", slot);
-	p = strstr(buf, key);
+	p = strstr(stats, key);
 	if (p == NULL)
 		return -1;
 	snprintf(key, sizeof(key), "\"%s\":", name);
+	return tc_num_after(p, key);
+}
+
+/* tsrv_bridge_member - where "name": is in the "bridge" object of `janusd -s`, in buf; NULL if absent. */
+static const char *
+tsrv_bridge_member(const struct tsrv *s, const char *name, char *buf, size_t cap)
+{
+	char key[64];
+	const char *p;
+
+	if (tsrv_stats(s, buf, cap) < 0 || (p = strstr(buf, "\"bridge\":{")) == NULL)
+		return NULL;
+	snprintf(key, sizeof(key), "\"%s\":", name);
 	p = strstr(p, key);
-	return p == NULL ? -1 : strtoll(p + strlen(key), NULL, 10);
+	return p == NULL ? NULL : p + strlen(key);
+}
+
+long long
+tsrv_bridge_stat(const struct tsrv *s, const char *name)
+{
+	char buf[16384];
+	const char *p = tsrv_bridge_member(s, name, buf, sizeof(buf));
+
+	return p == NULL ? -1 : strtoll(p, NULL, 10);
+}
+
+int
+tsrv_bridge_up(const struct tsrv *s)
+{
+	char buf[16384];
+	const char *p = tsrv_bridge_member(s, "link", buf, sizeof(buf));
+
+	return p != NULL && strncmp(p, "\"up\"", 4) == 0;
+}
+
+long long
+tsrv_bridge_wait(const struct tsrv *s, const char *name, long long want, int ms)
+{
+	uint64_t end = tlib_ms() + (uint64_t)ms;
+	long long v;
+
+	while ((v = tsrv_bridge_stat(s, name)) < want && tlib_ms() < end)
+		tlib_sleep_ms(20);
+	return v;
+}
+
+int
+tsrv_stat2(const struct tsrv *s, const char *name, long long v[2])
+{
+	char buf[16384];
+
+	if (tsrv_stats(s, buf, sizeof(buf)) < 0)
+		return -1;
+	v[0] = tsrv_stat_in(buf, 0, name);
+	v[1] = tsrv_stat_in(buf, 1, name);
+	return v[0] < 0 || v[1] < 0 ? -1 : 0;
+}
+
+long long
+tsrv_total(const struct tsrv *s, const char *name)
+{
+	char buf[16384], key[64];
+	const char *p;
+
+	if (tsrv_stats(s, buf, sizeof(buf)) < 0 || (p = strstr(buf, "\"totals\":{")) == NULL)
+		return -1;
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	return tc_num_after(p, key);
 }
 
 unsigned
@@ -370,6 +474,23 @@ tsrv_log_has(const struct tsrv *s, const char *needle)
 	return found;
 }
 
+unsigned
+tsrv_log_count(const struct tsrv *s, const char *const *needles)
+{
+	char line[2048];
+	FILE *f = fopen(s->log, "r");
+	unsigned n = 0, i;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		for (i = 0; needles[i] != NULL && strstr(line, needles[i]) != NULL; i++)
+			;
+		n += needles[i] == NULL;
+	}
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
 int
 tsrv_log_wait(const struct tsrv *s, const char *needle, int ms)
 {
@@ -383,34 +504,142 @@ tsrv_log_wait(const struct tsrv *s, const char *needle, int ms)
 	return 1;
 }
 
+int
+tc_connect_from(unsigned port, const char *src, int rcvbuf, int mss)
+{
+	struct sockaddr_in a, from;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	tlib_loopback(&a, port);
+	tlib_loopback(&from, 0);
+	if (fd >= 0 && src != NULL && (inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&from, sizeof(from)) < 0)) {
+		tap_diag("bind() to %s failed: %s", src, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (fd >= 0 && rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (fd >= 0 && mss > 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+int
+tc_connect(unsigned port, int rcvbuf, int mss)
+{
+	return tc_connect_from(port, NULL, rcvbuf, mss);
+}
+
+/* tlib_client - a client buffer around a connected fd (closed if out of memory); NULL if fd < 0. */
+static struct tc *
+tlib_client(int fd)
+{
+	struct tc *c;
+
+	if (fd < 0)
+		return NULL;
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	c->fd = fd;
+	c->len = 0;
+	return c;
+}
+
 struct tc *
 tc_open_small(unsigned port, int rcvbuf, int mss)
 {
+	return tlib_client(tc_connect(port, rcvbuf, mss));
+}
+
+struct tc *
+tc_open_from(unsigned port, const char *src)
+{
+	return tlib_client(tc_connect_from(port, src, 0, 0));
+}
+
+int
+tc_open_spread(const struct tsrv *s, const char *src, unsigned n, struct tc **c)
+{
+	long long was[2], now[2];
+	unsigned have = 0, on[2] = { 0, 0 }, slot, tries;
+	struct tc *t;
+	uint64_t end;
+
+	if (tsrv_stat2(s, "accepted", was) < 0)
+		return -1;
+	for (tries = 0; have < n && tries < 64; tries++) {
+		t = tlib_client(tc_connect_from(s->port, src, 0, 0));
+		if (t == NULL || tc_greeting(t) < 0) {
+			tc_close(t);    /* e.g. refused while a closed one is still counted */
+			tlib_sleep_ms(20);
+			continue;
+		}
+		end = tlib_ms() + 5000;
+		while (tsrv_stat2(s, "accepted", now) == 0 && now[0] + now[1] == was[0] + was[1] && tlib_ms() < end)
+			tlib_sleep_ms(5);
+		slot = now[1] > was[1];
+		was[0] = now[0];
+		was[1] = now[1];
+		if (have == n - 1 && on[!slot] == 0) {
+			tc_close(t);
+			continue;
+		}
+		on[slot]++;
+		c[have++] = t;
+	}
+	if (have == n)
+		return 0;
+	while (have > 0)
+		tc_close(c[--have]);
+	return -1;
+}
+
+int
+tc_listen(unsigned *port)
+{
 	struct sockaddr_in a;
-	struct tc *c = malloc(sizeof(*c));
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	tlib_loopback(&a, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 4096) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+		tap_diag("a loopback listener: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+int
+tc_pair(int lfd, unsigned port, int fds[2], int sndbuf, int rcvbuf)
+{
 	int one = 1;
 
-	if (c == NULL)
-		return NULL;
-	c->len = 0;
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (c->fd >= 0 && rcvbuf > 0)
-		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (c->fd >= 0 && mss > 0)
-		setsockopt(c->fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		if (c->fd >= 0)
-			close(c->fd);
-		free(c);
-		return NULL;
+	if ((fds[1] = tc_connect(port, rcvbuf, 0)) < 0)
+		return -1;
+	fds[0] = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fds[0] < 0 || setsockopt(fds[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0 ||
+	    (sndbuf > 0 && setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0)) {
+		tap_diag("a loopback pair: %s", strerror(errno));
+		if (fds[0] >= 0)
+			close(fds[0]);
+		close(fds[1]);
+		return -1;
 	}
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
-	return c;
+	return 0;
 }
 
 struct tc *
@@ -468,8 +697,7 @@ tc_sends(struct tc *c, const char *s)
 	return tc_send(c, s, strlen(s));
 }
 
-/* tc_fill - read more into the buffer; bytes read, -1 timeout, -2 EOF. */
-static long
+long
 tc_fill(struct tc *c, int timeout_ms)
 {
 	ssize_t n;
@@ -488,12 +716,18 @@ tc_fill(struct tc *c, int timeout_ms)
 long
 tc_frame(struct tc *c, char *out, size_t cap, int timeout_ms)
 {
+	return tc_until(c, '\1', out, cap, timeout_ms);
+}
+
+long
+tc_until(struct tc *c, char delim, char *out, size_t cap, int timeout_ms)
+{
 	uint64_t end = tlib_ms() + (uint64_t)timeout_ms;
 	char *one;
 	size_t n;
 	long rc;
 
-	while ((one = memchr(c->buf, '\1', c->len)) == NULL) {
+	while ((one = memchr(c->buf, delim, c->len)) == NULL) {
 		int left = (int)(end > tlib_ms() ? end - tlib_ms() : 0);
 
 		if ((rc = tc_fill(c, left)) < 0)
@@ -559,6 +793,43 @@ tc_subscribe(struct tc *c, const char *topic)
 	if (tc_send(c, msg, strlen(msg) + 1) < 0)
 		return -1;
 	return tc_frame(c, f, sizeof(f), 5000) == 3 && strcmp(f, "ACK") == 0 ? 0 : -1;
+}
+
+int
+tc_subscribe_each(struct tc *c, const char *prefix, unsigned first, unsigned n,
+    unsigned *acks, unsigned *limits)
+{
+	size_t cap = (size_t)n * (40 + strlen(prefix) + 10) + 1, len = 0;
+	char *req = calloc(1, cap), f[512];
+	unsigned i, a = 0, l = 0;
+	int rc = 0;
+
+	if (req == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(req + len, cap - len, "{\"action\":\"subscribe\",\"data\":\"%s%u\"}%c",
+		    prefix, first + i, '\0');
+	if (tc_send(c, req, len) < 0)
+		rc = -1;
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (tc_frame(c, f, sizeof(f), 10000) < 0) {
+			tap_diag("  subscribe %s%u: no reply", prefix, first + i);
+			rc = -1;
+		} else if (strcmp(f, "ACK") == 0) {
+			a++;
+		} else if (tc_is_error(f, "limit")) {
+			l++;
+		} else {
+			tap_diag("  subscribe %s%u: '%s'", prefix, first + i, f);
+			rc = -1;
+		}
+	}
+	free(req);
+	if (acks != NULL)
+		*acks = a;
+	if (limits != NULL)
+		*limits = l;
+	return rc;
 }
 
 int
@@ -636,4 +907,12 @@ tc_strip_seq(char *f)
 		return -1;
 	memmove(f + 1, end + 1, strlen(end + 1) + 1);
 	return seq;
+}
+
+long long
+tc_num_after(const char *f, const char *key)
+{
+	const char *p = strstr(f, key);
+
+	return p == NULL ? -1 : strtoll(p + strlen(key), NULL, 10);
 }

@@ -1,458 +1,383 @@
 /*
- * t/topics_table.c - unit test for shm/topics.c on a real shared segment.
+ * t/topics_table.c - unit test for shm/topics.c and shm/addrs.c on a real
+ * shared segment.
  *
- * Owns: interning names to dense ids (same name same id, 255-byte names,
- * names one byte apart, one byte too long), filling the 16-entry table,
- * giving back unused topics when it is full (and keeping those with
- * subscribers or records still in the ring), per-worker subscriber
- * counts, repair after a writer died mid-intern, and many rounds of
- * interning and giving back that leave tombstones and force rebuilds.
+ * Owns: interning names to ids (same name same id, 255-byte names, names
+ * one byte apart, one byte too long), the 64-byte entry, pinning by
+ * worker bits and the address charge and quota, eviction of the least
+ * recently published unpinned topic when ids or name heap run out (with
+ * its generation and lost_upto), refusal in O(1) when every topic is
+ * pinned, clearing a dead worker, repair after a writer died mid-change,
+ * and many rounds of churn checked against a model. Then the address
+ * table: per-worker connection counts, /64 grouping, release, full.
  * The segment is always removed: atexit, fatal signals, and a
  * sanitizer's death callback.
  */
-#include <signal.h>
-#include <stdarg.h>
+#include "config.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "lib/conf.h"
 #include "shm/segment.h"
 #include "t/tap.h"
 #include "t/tseg.h"
 
-/* --- the table, used the way the workers do: under the lock --- */
-
 static struct topics *tt;
 
-/* intern - topics_intern_locked under the lock. */
 static long
-intern(const char *name, uint32_t len, uint64_t tail)
+intern_str(const char *name)
 {
-	long id;
-
-	if (shm_lock(&seg) < 0)
-		tap_bail("shm_lock failed");
-	id = topics_intern_locked(tt, name, len, tail);
-	shm_unlock(&seg);
-	return id;
+	return seg_intern(name, (uint32_t)strlen(name));
 }
 
-/* intern_str - intern a NUL-terminated name. */
-static long
-intern_str(const char *name, uint64_t tail)
-{
-	return intern(name, (uint32_t)strlen(name), tail);
-}
-
-/* find_str - topics_find_locked under the lock. */
 static long
 find_str(const char *name)
 {
 	long id;
 
-	if (shm_lock(&seg) < 0)
-		tap_bail("shm_lock failed");
+	seg_lock();
 	id = topics_find_locked(tt, name, (uint32_t)strlen(name));
 	shm_unlock(&seg);
 	return id;
 }
 
-/* add_subs - topics_sub_locked under the lock; returns the new count. */
-static long
-add_subs(long id, unsigned worker, int delta)
+/* publish - note seq as id's newest record; returns the record before it. */
+static uint64_t
+publish(long id, uint64_t seq)
 {
-	uint32_t n;
+	uint64_t prev;
 
-	if (shm_lock(&seg) < 0)
-		tap_bail("shm_lock failed");
-	n = topics_sub_locked(tt, (uint32_t)id, worker, delta);
+	seg_lock();
+	prev = topics_published_locked(tt, (uint32_t)id, seq);
 	shm_unlock(&seg);
-	return n;
+	return prev;
 }
 
-/* note_published - note seq as id's newest record, under the lock. */
-static void
-note_published(long id, uint64_t seq)
-{
-	if (shm_lock(&seg) < 0)
-		tap_bail("shm_lock failed");
-	topics_published_locked(tt, (uint32_t)id, seq);
-	shm_unlock(&seg);
-}
-
-/* repair_table - topics_repair_locked under the lock; entries given back. */
 static long
-repair_table(void)
+repair(void)
 {
 	unsigned n;
 
-	if (shm_lock(&seg) < 0)
-		tap_bail("shm_lock failed");
+	seg_lock();
 	n = topics_repair_locked(tt);
 	shm_unlock(&seg);
 	return n;
 }
 
-/* count_live - LIVE entries below the high-water mark, counted by hand. */
-static uint32_t
-count_live(void)
+/* name_of - entry id's name, as stored in the heap. */
+static const char *
+name_of(long id)
 {
-	uint32_t id, n = 0;
-
-	for (id = 0; id < tt->ctl->used; id++)
-		n += atomic_load(&tt->tab[id].state) == TOPIC_LIVE;
-	return n;
+	return tt->names + (size_t)tt->tab[id].name * SHM_NAME_UNIT;
 }
 
-/* The names the tests intern, and the ids they got. */
-struct named {
-	char name[CONF_TOPIC_MAX + 1];
-	uint32_t len;
-	long id;
-};
-
-static struct named known[CONF_TOPIC_MAX];
-static size_t nknown;
-
-/* remember - intern a name and keep its id for later lookups. */
+/* lru_len - the eviction list walked both ways; -1 if the two walks disagree. */
 static long
-remember(const char *name, uint32_t len, uint64_t tail)
+lru_len(void)
 {
-	struct named *k = &known[nknown++];
+	long fwd = 0, back = 0;
+	uint32_t id;
 
-	memcpy(k->name, name, len);
-	k->len = len;
-	k->id = intern(name, len, tail);
-	return k->id;
+	for (id = tt->ctl->lru_head; id != SHM_NONE && fwd <= (long)tt->max; id = tt->tab[id].lru_next)
+		fwd++;
+	for (id = tt->ctl->lru_tail; id != SHM_NONE && back <= (long)tt->max; id = tt->tab[id].lru_prev)
+		back++;
+	return fwd == back ? fwd : -1;
 }
 
-/* forget - drop a remembered name (it was given back on purpose). */
-static void
-forget(long id)
-{
-	size_t i;
-
-	for (i = 0; i < nknown; i++)
-		if (known[i].id == id)
-			known[i] = known[--nknown];
-}
-
-/* check_all_found - every remembered name finds its id; 1 or 0 with a diagnostic. */
-static int
-check_all_found(void)
-{
-	size_t i;
-	long id;
-
-	for (i = 0; i < nknown; i++) {
-		if (shm_lock(&seg) < 0)
-			tap_bail("shm_lock failed");
-		id = topics_find_locked(tt, known[i].name, known[i].len);
-		shm_unlock(&seg);
-		if (id != known[i].id) {
-			tap_diag("  '%.40s' (%u bytes): got id %ld, expected %ld", known[i].name,
-			    known[i].len, id, known[i].id);
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* test_basics - same name same id, ids dense from 0. */
+/* test_basics - same name same id, the entry's size and contents. */
 static void
 test_basics(void)
 {
 	long a, b;
 
+	tap_is_int(sizeof(struct shm_topic), 64, "a topic entry is 64 bytes (the name lives in the heap)");
 	tap_is_int(find_str("alpha"), -1, "empty table: find -1");
-	a = remember("alpha", 5, 1);
+	a = intern_str("alpha");
 	tap_is_int(a, 0, "first id is 0");
-	tap_is_int(intern_str("alpha", 1), a, "alpha again: same id");
-	tap_is_int(find_str("alpha"), a, "find alpha");
-	b = remember("beta", 4, 1);
-	tap_is_int(b, 1, "beta: the next dense id");
+	tap_is_int(intern_str("alpha"), a, "alpha again: same id");
+	b = intern_str("beta");
+	tap_is_int(b, 1, "beta: the next id");
 	tap_ok(atomic_load(&tt->tab[b].state) == TOPIC_LIVE && tt->tab[b].len == 4 &&
-	    strcmp(tt->tab[b].name, "beta") == 0, "beta's entry: LIVE, its name and length");
-	tap_is_int(tt->ctl->live, 2, "two live topics");
+	    memcmp(name_of(b), "beta", 4) == 0 && tt->tab[b].units == 1 && topics_gen(tt, (uint32_t)b) == 1,
+	    "beta's entry: LIVE, its name in one heap unit, generation 1");
+	tap_ok(tt->ctl->live == 2 && lru_len() == 2 && topics_workers(tt, (uint32_t)a) == 0,
+	    "two live topics, both unpinned on the eviction list");
 }
 
-/* test_names - 255-byte names, one byte apart, prefixes, and one too long. */
+/* test_names - 255-byte names, one byte apart, prefixes, one too long. */
 static void
 test_names(void)
 {
-	static const size_t at[] = { 0, 127, 254 };
 	char name[CONF_TOPIC_MAX + 2];
-	long base, ids[3];
-	size_t i;
-	int distinct = 1;
+	long base, x, y;
 
 	memset(name, 'n', sizeof(name));
-	base = remember(name, CONF_TOPIC_MAX, 1);
-	tap_ok(base >= 0 && intern(name, CONF_TOPIC_MAX, 1) == base,
-	    "255-byte name: interned (%ld), and again the same id", base);
-	tap_ok(base >= 0 && tt->tab[base].len == CONF_TOPIC_MAX &&
-	    memcmp(tt->tab[base].name, name, CONF_TOPIC_MAX) == 0 &&
-	    tt->tab[base].name[CONF_TOPIC_MAX] == '\0', "255-byte name stored whole");
-	tap_is_int(intern(name, CONF_TOPIC_MAX + 1, 1), -1, "256-byte name: -1");
-	tap_is_int(tt->ctl->live, 3, "and nothing was added for it");
-	for (i = 0; i < 3; i++) {
-		name[at[i]] = 'N';
-		ids[i] = remember(name, CONF_TOPIC_MAX, 1);
-		name[at[i]] = 'n';
-		distinct &= ids[i] >= 0 && ids[i] != base && (i == 0 || ids[i] != ids[i - 1]) &&
-		    (i < 2 || ids[i] != ids[0]);
-	}
-	tap_ok(distinct, "names one byte apart (first, middle, last): distinct ids %ld %ld %ld",
-	    ids[0], ids[1], ids[2]);
-	remember("ab", 2, 1);
-	remember("abc", 3, 1);
-	tap_ok(check_all_found(), "every name so far finds its own id, prefixes too");
-	tap_is_int(tt->ctl->live, 8, "eight live topics");
+	base = seg_intern(name, CONF_TOPIC_MAX);
+	tap_ok(base >= 0 && seg_intern(name, CONF_TOPIC_MAX) == base && tt->tab[base].len == CONF_TOPIC_MAX &&
+	    tt->tab[base].units == 16 && memcmp(name_of(base), name, CONF_TOPIC_MAX) == 0,
+	    "255-byte name: interned whole in 16 units, and again the same id");
+	tap_is_int(seg_intern(name, CONF_TOPIC_MAX + 1), -1, "256-byte name: -1");
+	tap_is_int(seg_intern(name, 0), -1, "empty name: -1");
+	base = seg_intern(name, 100);
+	name[99] = 'N';
+	x = seg_intern(name, 100);
+	name[99] = 'n';
+	name[0] = 'N';
+	y = seg_intern(name, 100);
+	name[0] = 'n';
+	tap_ok(x >= 0 && y >= 0 && x != base && y != base && x != y && seg_intern(name, 100) == base,
+	    "100-byte names one byte apart (last, first): distinct ids %ld %ld %ld", base, x, y);
+	tap_ok(intern_str("ab") != intern_str("abc") && find_str("ab") >= 0 && find_str("abc") >= 0,
+	    "a name and its prefix are different topics");
 }
 
-/* test_repair - half-interned entries are given back; lookups still work. */
+/* test_evict - room comes from the least recently published unpinned topic. */
+static void
+test_evict(void)
+{
+	char name[32];
+	long ids[16], fresh, oldest;
+	uint32_t gen;
+	int i;
+
+	/* start over in a known order: evict everything by filling with pinned-then-unpinned names */
+	for (i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "e-%02d", i);
+		ids[i] = intern_str(name);
+		publish(ids[i], 100 + (uint64_t)i);
+	}
+	tap_ok(tt->ctl->used == 16 && tt->ctl->live == 16 && find_str("alpha") == -1,
+	    "sixteen new names in a 16-entry table: the old ones were evicted");
+	tap_is_int(publish(ids[3], 200), 103, "publishing returns the topic's record before (its link)");
+	oldest = ids[0];
+	gen = topics_gen(tt, (uint32_t)oldest);
+	tap_ok(seg_pin(ids[0], 0, SHM_NONE, 0) == 0 && topics_workers(tt, (uint32_t)ids[0]) == 1 &&
+	    lru_len() == 15, "pinning e-00 on worker 0 takes it off the eviction list");
+	fresh = intern_str("fresh-1");
+	tap_is_int(fresh, ids[1], "a new name takes the least recently published unpinned id (e-01)");
+	tap_ok(topics_gen(tt, (uint32_t)fresh) == topics_gen(tt, (uint32_t)ids[2]) + 1 &&
+	    find_str("e-01") == -1 && find_str("e-00") == oldest && topics_gen(tt, (uint32_t)oldest) == gen,
+	    "the reused id's generation moved on; e-01 is gone; pinned e-00 kept, unchanged");
+	tap_ok(topics_lost_upto(tt, (uint32_t)fresh) >= 101 && tt->ctl->evicted_upto >= 101,
+	    "the new name knows records up to %llu may have been an evicted name's",
+	    (unsigned long long)topics_lost_upto(tt, (uint32_t)fresh));
+	tap_is_int(intern_str("fresh-2"), ids[2], "next: e-02 (e-03 was published to since)");
+	tap_is_int(intern_str("fresh-3"), ids[4], "then e-04: e-03 moved to the recent end");
+	seg_unpin(ids[0], 0);
+	tap_ok(topics_workers(tt, (uint32_t)ids[0]) == 0 && lru_len() == 16,
+	    "unpinned again: back on the eviction list, at the recent end");
+	for (i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "p-%02d", i);
+		ids[i] = intern_str(name);
+		seg_pin(ids[i], (unsigned)i % 2, SHM_NONE, 0);
+	}
+	tap_ok(lru_len() == 0 && tt->ctl->live == 16, "sixteen pinned topics: nothing to evict");
+	tap_is_int(intern_str("no-room"), -1, "every topic pinned: -1 at once");
+	tap_ok(find_str("no-room") == -1 && tt->ctl->live == 16 && atomic_load(&tt->ctl->refused) >= 1,
+	    "nothing was created for it, and the refusal is counted");
+	seg_lock();
+	topics_clear_worker_locked(tt, 0);
+	shm_unlock(&seg);
+	tap_ok(lru_len() == 8 && topics_workers(tt, (uint32_t)ids[1]) == 2 &&
+	    topics_workers(tt, (uint32_t)ids[0]) == 0,
+	    "a dead worker 0 cleared: its 8 topics unpinned, worker 1's stay pinned");
+	fresh = intern_str("room-again");
+	for (i = 0; i < 16 && ids[i] != fresh; i += 2)
+		;
+	tap_ok(fresh >= 0 && i < 16, "and a new name gets room: one of worker 0's former topics (%ld)", fresh);
+	seg_lock();
+	topics_clear_worker_locked(tt, 1);
+	shm_unlock(&seg);
+}
+
+/* test_names_heap - long names take the heap's room; eviction makes more. */
+static void
+test_names_heap(void)
+{
+	char name[CONF_TOPIC_MAX + 1];
+	long ids[8];
+	int i, ok = 1;
+
+	tap_is_int(tt->name_units, 48, "the heap: 48 bytes per topic, 16-byte units");
+	memset(name, 'L', sizeof(name));
+	for (i = 0; i < 8; i++) {
+		name[0] = (char)('a' + i);
+		ids[i] = seg_intern(name, CONF_TOPIC_MAX);
+		ok &= ids[i] >= 0 && memcmp(name_of(ids[i]), name, CONF_TOPIC_MAX) == 0;
+	}
+	tap_ok(ok, "eight 255-byte names fit a heap of three: older ones are evicted for the room");
+	tap_ok(find_str("room-again") == -1 && tt->ctl->live <= 3,
+	    "only the newest long names are left (%u topics)", tt->ctl->live);
+	for (i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "s-%02d", i);
+		ok &= intern_str(name) >= 0;
+	}
+	tap_ok(ok && tt->ctl->live == 16, "short names then split the freed long chunks: 16 topics");
+}
+
+/* test_pins - worker bits, the owner's charge and its quota. */
+static void
+test_pins(void)
+{
+	struct addrs *a = &seg.addrs;
+	uint8_t ip[16] = { 10, 0, 0, 1 };
+	uint32_t owner;
+	long x = find_str("s-00"), y = find_str("s-01"), z = find_str("s-02");
+
+	seg_lock();
+	owner = addrs_get_locked(a, 4, ip);
+	addrs_conn_locked(a, owner, 0, 1);
+	shm_unlock(&seg);
+	tap_ok(seg_pin(x, 0, owner, 2) == 0 && addrs_topics(a, owner) == 1,
+	    "the first subscriber anywhere pins the topic and charges its address");
+	tap_ok(seg_pin(x, 1, owner, 2) == 0 && addrs_topics(a, owner) == 1 && topics_workers(tt, (uint32_t)x) == 3,
+	    "a second worker joining charges nothing");
+	tap_ok(seg_pin(y, 0, owner, 2) == 0 && addrs_topics(a, owner) == 2, "a second topic: charged 2");
+	seg_lock();
+	tap_ok(topics_would_charge_locked(tt, z) && topics_would_charge_locked(tt, -1) &&
+	    !topics_would_charge_locked(tt, x), "would_charge: unpinned or new yes, pinned no");
+	shm_unlock(&seg);
+	tap_ok(seg_pin(z, 0, owner, 2) == -1 && topics_workers(tt, (uint32_t)z) == 0 && addrs_topics(a, owner) == 2,
+	    "a third at quota 2: refused, nothing changes");
+	seg_unpin(x, 0);
+	tap_ok(addrs_topics(a, owner) == 2, "worker 0 leaves, worker 1 still subscribes: still charged");
+	seg_unpin(x, 1);
+	tap_ok(addrs_topics(a, owner) == 1 && seg_pin(z, 0, owner, 2) == 0,
+	    "the last one leaves: uncharged, so the third fits now");
+	seg_unpin(y, 0);
+	seg_unpin(z, 0);
+	seg_lock();
+	addrs_conn_locked(a, owner, 0, -1);
+	shm_unlock(&seg);
+	tap_ok(addrs_topics(a, owner) == 0 && seg.addrs.tab[owner].family == 0 && a->ctl->live == 0,
+	    "nothing charged and no connection: the address entry is released");
+}
+
+/* test_repair - a writer that died mid-change leaves nothing repair cannot mend. */
 static void
 test_repair(void)
 {
 	struct shm_topic *e;
 	uint32_t id, i, live = tt->ctl->live;
+	long x = find_str("s-05");
 
-	tap_is_int(repair_table(), 0, "repair of a healthy table gives back nothing");
-	tap_ok(check_all_found() && tt->ctl->live == live, "and changes nothing");
-
-	/* a writer died mid-intern of a new id: after state, half the name */
-	id = tt->ctl->used++;
-	e = &tt->tab[id];
+	tap_is_int(repair(), 0, "repair of a healthy table gives back nothing");
+	tap_ok(tt->ctl->live == live && lru_len() == (long)live && find_str("s-05") == x,
+	    "and changes nothing that matters");
+	/* a writer died mid-intern: state WRITING, half a name */
+	e = &tt->tab[tt->ctl->free_head != SHM_NONE ? tt->ctl->free_head : x];
+	id = (uint32_t)(e - tt->tab);
 	atomic_store(&e->state, TOPIC_WRITING);
-	e->len = 12;
-	memcpy(e->name, "half-w", 6);
-	tap_is_int(repair_table(), 1, "one half-interned new entry: given back");
-	tap_ok(atomic_load(&e->state) == TOPIC_FREE && tt->ctl->live == live && check_all_found(),
-	    "it is FREE, live count unchanged, every other name found");
-	tap_is_int(find_str("half-written"), -1, "its name is not found");
-	tap_is_int(remember("half-written", 12, 1), id, "interning it again reuses its id");
-
-	/* the brief's simulation: a live entry set back to WRITING by hand */
-	atomic_store(&tt->tab[1].state, TOPIC_WRITING);
-	forget(1);
-	tap_is_int(repair_table(), 1, "a live entry in state WRITING: given back");
-	tap_ok(find_str("beta") == -1 && check_all_found() && tt->ctl->live == live,
-	    "its name is gone from the index, the others found, live %u", tt->ctl->live);
-	tap_is_int(remember("beta", 4, 1), 1, "beta interned again gets its id back");
-
-	/* died between publishing the entry in the index and counting it */
-	tt->ctl->live--;
-	tap_ok(repair_table() == 0 && tt->ctl->live == live + 1, "repair recounts live (%u)",
-	    tt->ctl->live);
-
-	/* died while rebuilding the index: every slot empty */
+	tap_ok(repair() == 1 && atomic_load(&e->state) == TOPIC_FREE && tt->ctl->free_head == id,
+	    "a WRITING entry is given back to the free list");
+	tap_ok(find_str("s-05") == (id == (uint32_t)x ? -1 : x), "its name is not found any more");
+	/* died with the chains and the eviction list in pieces */
 	for (i = 0; i <= tt->mask; i++)
-		atomic_store(&tt->index[i], SHM_INDEX_EMPTY);
-	tap_ok(repair_table() == 0 && check_all_found(), "repair rebuilds an emptied index");
+		atomic_store(&tt->bucket[i], SHM_NONE);
+	tt->ctl->lru_head = tt->ctl->lru_tail = SHM_NONE;
+	tt->ctl->name_free[0] = SHM_NONE;
+	live = tt->ctl->live;
+	tap_ok(repair() == 0 && find_str("s-06") >= 0 && find_str("s-15") >= 0 && lru_len() == (long)live,
+	    "emptied chains and eviction list are rebuilt from the entries");
+	tap_ok(intern_str("after-repair") >= 0 && find_str("after-repair") >= 0,
+	    "and the table works on: a new name is interned");
 }
 
-/* test_full - a full table whose topics all hold records refuses a new one. */
+/* A model of the table for the churn rounds. */
+static char model_name[64][16];
+static int model_pinned[64];
+
+/* test_churn - rounds of interning, pinning and unpinning against a model. */
 static void
-test_full(void)
+test_churn(void)
 {
-	char name[32];
-	size_t i;
-	int n = 0;
+	char name[16];
+	unsigned r, i, k, pinned;
+	long id;
+	int ok = 1;
 
-	while (tt->ctl->live < tt->max && n++ < 64) {
-		snprintf(name, sizeof(name), "fill-%d", n);
-		remember(name, (uint32_t)strlen(name), 1);
-	}
-	tap_is_int(tt->ctl->used, 16, "table filled to max_topics ids");
-	for (i = 0; i < nknown; i++)
-		note_published(known[i].id, 100);
-	tap_is_int(intern_str("overflow", 50), -1,
-	    "full, every topic has a record at or after tail: -1");
-	tap_ok(check_all_found() && tt->ctl->live == 16, "and every topic is still there");
-}
-
-/* test_reclaim - unused topics are given back when the table is full. */
-static void
-test_reclaim(void)
-{
-	long a = find_str("alpha"), b = find_str("beta"), c = find_str("ab"), n;
-
-	note_published(a, 10);
-	note_published(b, 10);
-	add_subs(b, CONF_MAX_WORKERS - 1, 1);
-	note_published(c, 11);
-	n = intern_str("new-1", 11);
-	tap_is_int(n, a, "full: a topic without subscribers whose records left the ring is reused");
-	/* as a publish does before it lets go of the lock */
-	note_published(n, 100);
-	forget(a);
-	tap_is_int(find_str("alpha"), -1, "and its old name is gone");
-	tap_is_int(intern_str("new-2", 11), -1,
-	    "a topic with a subscriber (last worker) and one with last_seq == tail are kept");
-	tap_ok(find_str("beta") == b && find_str("ab") == c, "both still found");
-	n = intern_str("new-2", 12);
-	tap_is_int(n, c, "tail past its last record: that topic is reused");
-	note_published(n, 100);
-	forget(c);
-	add_subs(b, CONF_MAX_WORKERS - 1, -1);
-	n = intern_str("new-3", 12);
-	tap_is_int(n, b, "once its subscriber left, so is the other");
-	note_published(n, 100);
-	forget(b);
-	remember("new-1", 5, 12);
-	remember("new-2", 5, 12);
-	remember("new-3", 5, 12);
-	tap_ok(check_all_found() && tt->ctl->live == 16 && count_live() == 16,
-	    "table full again, every name found, live counted right");
-}
-
-/* test_subs - per-worker counts, clamping, and clearing a dead worker's. */
-static void
-test_subs(void)
-{
-	long x = find_str("new-1"), y = find_str("new-2");
-
-	tap_is_int(add_subs(x, 0, 1), 1, "worker 0 subscribes: 1");
-	tap_is_int(add_subs(x, 0, 1), 2, "again: 2");
-	tap_ok(topics_has_subs(tt, (uint32_t)x, 0) && !topics_has_subs(tt, (uint32_t)x, 1),
-	    "has_subs: worker 0 yes, worker 1 no");
-	tap_is_int(add_subs(x, 1, 3), 3, "worker 1 adds 3: its own count");
-	tap_is_int(add_subs(x, 1, -1), 2, "worker 1 drops one: 2");
-	tap_is_int(add_subs(x, 1, -5), 0, "dropping more than it has stops at 0");
-	tap_ok(!topics_has_subs(tt, (uint32_t)x, 1) && add_subs(x, 0, 0) == 2,
-	    "worker 1 has none left, worker 0 still 2");
-	add_subs(y, 0, 1);
-	add_subs(y, 1, 1);
-	if (shm_lock(&seg) < 0)
-		tap_bail("shm_lock failed");
-	topics_clear_worker_locked(tt, 0);
-	shm_unlock(&seg);
-	tap_ok(!topics_has_subs(tt, (uint32_t)x, 0) && !topics_has_subs(tt, (uint32_t)y, 0) &&
-	    topics_has_subs(tt, (uint32_t)y, 1), "clearing worker 0 leaves worker 1's counts");
-	if (shm_lock(&seg) < 0)
-		tap_bail("shm_lock failed");
-	topics_clear_worker_locked(tt, 1);
-	shm_unlock(&seg);
-	tap_ok(!topics_has_subs(tt, (uint32_t)y, 1), "clearing worker 1");
-}
-
-/* What the cycles saw of the index's tombstones. */
-struct graves {
-	uint32_t most;       /* highest tombstone count seen after an intern */
-	unsigned rebuilds;   /* interns that left more than a quarter of the index dead */
-};
-
-/* check_stale - round r-1's names: still their own id, or gone, never another. */
-static int
-check_stale(unsigned r, const long *prev, unsigned nprev, const long *ids, unsigned k)
-{
-	char name[32];
-	unsigned i, j;
-	long got;
-
-	for (i = 0; r > 0 && i < nprev; i++) {
-		snprintf(name, sizeof(name), "r%u-%u", r - 1, i);
-		got = find_str(name);
-		for (j = 0; j < k && got >= 0; j++)
-			if (ids[j] == got)
-				got = -2;
-		if (got != -1 && got != prev[i]) {
-			tap_diag("  round %u: old name '%s' finds id %ld (it had %ld)", r, name,
-			    got, prev[i]);
-			return 0;
+	for (r = 0; r < 400 && ok; r++) {
+		k = (r * 37) % 64;
+		snprintf(name, sizeof(name), "c-%u", k);
+		id = intern_str(name);
+		pinned = 0;
+		for (i = 0; i < 64; i++)
+			pinned += model_pinned[i] && find_str(model_name[i]) >= 0;
+		if (id < 0) {
+			ok = pinned == 16;
+			continue;
 		}
+		snprintf(model_name[k], sizeof(model_name[k]), "%s", name);
+		ok = find_str(name) == id && memcmp(name_of(id), name, strlen(name)) == 0 &&
+		    tt->ctl->live <= tt->max;
+		if (r % 3 == 0 && !model_pinned[k]) {
+			ok &= seg_pin(id, r % 2, SHM_NONE, 0) == 0;
+			model_pinned[k] = (int)(r % 2) + 1;
+		} else if (r % 5 == 0 && model_pinned[k]) {
+			seg_unpin(id, (unsigned)model_pinned[k] - 1);
+			model_pinned[k] = 0;
+		}
+		for (i = 0; i < 64 && ok; i++)
+			if (model_pinned[i])
+				ok = find_str(model_name[i]) >= 0;
+		ok &= lru_len() >= 0;
 	}
-	return 1;
+	tap_ok(ok, "400 rounds: names found, pinned ones never evicted, lists sound (stopped at %u)", r);
 }
 
-/* run_round - intern k fresh names for round r; check them, the keepers, round r-1. */
-static int
-run_round(unsigned r, const long *keep, struct graves *g)
-{
-	static long prev[16];
-	static unsigned nprev;
-	char name[32];
-	long ids[16] = { 0 };
-	unsigned k = 1 + (r * 7) % 12, i, j;
-	uint64_t tail = 1001 + r;
-	uint32_t graves, live;
-	int ok = 1;
-
-	for (i = 0; i < k && ok; i++) {
-		snprintf(name, sizeof(name), "r%u-%u", r, i);
-		graves = tt->ctl->tombstones;
-		live = tt->ctl->live;
-		ids[i] = intern_str(name, tail);
-		if (tt->ctl->tombstones > g->most)
-			g->most = tt->ctl->tombstones;
-		/* entries given back to make room each left a tombstone */
-		if (graves + live + 1 - tt->ctl->live > (tt->mask + 1) / 4)
-			g->rebuilds++;
-		ok = ids[i] >= 0 && ids[i] < (long)tt->max && intern_str(name, tail) == ids[i] &&
-		    find_str(name) == ids[i];
-		if (!ok)
-			tap_diag("  round %u: '%s' got id %ld", r, name, ids[i]);
-		for (j = 0; j < i; j++)
-			ok &= ids[j] != ids[i];
-		for (j = 0; j < 4; j++)
-			ok &= keep[j] != ids[i];
-		if (ok)
-			note_published(ids[i], tail);
-	}
-	for (j = 0; j < 4 && ok; j++) {
-		snprintf(name, sizeof(name), "keep-%u", j);
-		ok = find_str(name) == keep[j];
-	}
-	ok = ok && check_stale(r, prev, nprev, ids, k) && tt->ctl->live == count_live() &&
-	    tt->ctl->live <= tt->max;
-	memcpy(prev, ids, sizeof(ids));
-	nprev = k;
-	return ok;
-}
-
-/* test_cycles - many rounds of interning and giving back, around keepers. */
+/* test_addrs - connections per worker, IPv6 by /64, release. */
 static void
-test_cycles(void)
+test_addrs(void)
 {
-	struct graves g = { 0, 0 };
-	char name[32];
-	long keep[4];
-	unsigned r, i;
-	int ok = 1;
+	struct addrs *a = &seg.addrs;
+	uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 };
+	uint8_t v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0xff, 0, 0, 0, 0, 0, 0, 2 };
+	uint8_t v4[16] = { 192, 0, 2, 7 };
+	uint32_t x, y, z;
 
-	for (i = 0; i < 4; i++) {
-		snprintf(name, sizeof(name), "keep-%u", i);
-		keep[i] = intern_str(name, 1000);
-		if (keep[i] < 0)
-			tap_bail("cannot intern %s", name);
-		add_subs(keep[i], 2 + i, 1);
-	}
-	for (r = 0; r < 300 && ok; r++)
-		ok = run_round(r, keep, &g);
-	tap_ok(ok, "300 rounds of 1-12 fresh names: ids valid and distinct, keepers kept "
-	    "(stopped after round %u)", r);
-	tap_ok(g.most > 0 && g.rebuilds > 0, "tombstones were left (up to %u), and the index "
-	    "was rebuilt (%u times)", g.most, g.rebuilds);
+	seg_lock();
+	x = addrs_get_locked(a, 6, v6a);
+	y = addrs_get_locked(a, 6, v6b);
+	z = addrs_get_locked(a, 4, v4);
+	addrs_conn_locked(a, x, 0, 1);
+	addrs_conn_locked(a, x, 1, 1);
+	addrs_conn_locked(a, z, 1, 1);
+	shm_unlock(&seg);
+	tap_ok(x == y && x != z && x != SHM_NONE, "two IPv6 addresses of one /64 share an entry");
+	tap_ok(addrs_conns(a, x) == 2 && addrs_conns(a, z) == 1, "connections counted over workers");
+	seg_lock();
+	addrs_clear_worker_locked(a, 1);
+	shm_unlock(&seg);
+	tap_ok(addrs_conns(a, x) == 1 && a->tab[z].family == 0,
+	    "worker 1 died: its connections dropped, an address left with none released");
+	seg_lock();
+	addrs_conn_locked(a, x, 0, -1);
+	addrs_conn_locked(a, x, 0, -1);
+	x = addrs_get_locked(a, 4, v4);
+	shm_unlock(&seg);
+	tap_ok(a->ctl->live == 1 && addrs_conns(a, x) == 0 && a->tab[x].family == 4 && x == y,
+	    "counts saturate at 0; a released entry is reused by the next new address");
 }
 
 int
 main(void)
 {
-	tap_plan(7 + 7 + 11 + 3 + 7 + 9 + 2);
+	tap_plan(7 + 5 + 14 + 4 + 8 + 6 + 1 + 4);
 	seg_create();
 	tt = &seg.topics;
-	tap_diag("segment %s: %u topics, %u index slots", seg.name, tt->max, tt->mask + 1);
+	tap_diag("segment %s: %u topics, %u chains, %u heap units", seg.name, tt->max, tt->mask + 1,
+	    tt->name_units);
 	test_basics();
 	test_names();
+	test_evict();
+	test_names_heap();
+	test_pins();
 	test_repair();
-	test_full();
-	test_reclaim();
-	test_subs();
-	test_cycles();
+	test_churn();
+	test_addrs();
 	return tap_done();
 }

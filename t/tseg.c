@@ -124,3 +124,40 @@ seg_record_fill(char *dst, uint64_t seq, uint32_t len)
 		dst[i] = i < n ? head[i] : (char)('!' + (seq * 131 + i * 7) % 90);
 	dst[len - 1] = '\1';
 }
+
+void
+seg_lock(void)
+{
+	if (shm_lock(&seg) < 0)
+		tap_bail("shm_lock failed");
+}
+
+long
+seg_intern(const char *name, uint32_t len)
+{
+	long id;
+
+	seg_lock();
+	id = topics_intern_locked(&seg.topics, name, len);
+	shm_unlock(&seg);
+	return id;
+}
+
+int
+seg_pin(long id, unsigned worker, uint32_t owner, uint32_t quota)
+{
+	int rc;
+
+	seg_lock();
+	rc = topics_pin_locked(&seg.topics, (uint32_t)id, worker, owner, quota);
+	shm_unlock(&seg);
+	return rc;
+}
+
+void
+seg_unpin(long id, unsigned worker)
+{
+	seg_lock();
+	topics_unpin_locked(&seg.topics, (uint32_t)id, worker);
+	shm_unlock(&seg);
+}
