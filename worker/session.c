@@ -749,6 +749,8 @@ session_next_ms(const struct worker *w, int cap)
 {
 	const struct conn *c;
 
+	if (!list_empty(&w->readable))
+		return 0;   /* input left in a socket on the read budget: no new edge will announce it */
 	if (w->conf.idle_timeout_ms != 0 && !list_empty(&w->idle)) {
 		c = list_entry(w->idle.next, struct conn, idle);
 		cap = worker_ms_until(w, c->last_rx + w->conf.idle_timeout_ms, cap);

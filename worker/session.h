@@ -35,7 +35,7 @@ void session_discard(struct worker *w, struct conn *c);
 /* session_deadlines - close connections whose unfinished frame is overdue. */
 void session_deadlines(struct worker *w);
 
-/* session_next_ms - ms until the next frame deadline (at most cap). */
+/* session_next_ms - ms until the next frame deadline (at most cap); 0 while input waits on the read budget. */
 int session_next_ms(const struct worker *w, int cap);
 
 /*
