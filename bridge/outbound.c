@@ -243,6 +243,14 @@ outbound_run(struct bridge *b)
 
 	b->more = 0;
 	for (i = 0; b->done < head; i++) {
+		/*
+		 * Flush here rather than stop on what is queued: if the socket
+		 * took the rest by now, nothing else would wake the loop (no
+		 * EPOLLOUT is watched for an empty buffer). Stopping only on a
+		 * full socket leaves EPOLLOUT watched.
+		 */
+		if (!link_writable(b))
+			link_flush(b);
 		if (!link_writable(b)) {
 			if (b->done + 1 < ring_tail(&b->shm->ring))
 				outbound_lost(b, b->done + 1);

@@ -16,10 +16,12 @@
  * over max_payload and -ERR each closing the link, which comes back with
  * CONNECT and its SUBs again, while a Permissions Violation does not;
  * what was published while the link was down forwarded, in order, once
- * it is back; the bridge killed with SIGKILL respawned with its
- * subscriptions, and through all of it the subscribers' connections
- * untouched and no worker restarted. With the fault hooks: a bridge that
- * cannot start is not respawned and janusd goes on serving.
+ * it is back; a burst of 20 MB published while the server reads nothing
+ * forwarded whole and in order once it reads again; the bridge killed
+ * with SIGKILL respawned with its subscriptions, and through all of it
+ * the subscribers' connections untouched and no worker restarted. With
+ * the fault hooks: a bridge that cannot start is not respawned and janusd
+ * goes on serving.
  * Waits are bounded by generous timeouts; nothing is timed.
  */
 #include "config.h"
@@ -37,6 +39,9 @@
 #include "t/tlib.h"
 
 #define WAIT_MS 5000
+#define BURST_MSGS 20000         /* 20 MB: several times what the sockets between bridge and fake hold */
+#define BURST_DATA 1000
+#define BURST_WAIT_MS 20000      /* a generous bound: draining takes well under a second */
 #define INFO "INFO {\"server_id\":\"FAKE\",\"server_name\":\"fake\",\"version\":\"2.9.10\"," \
 	"\"proto\":1,\"max_payload\":65536,\"headers\":true}\r\n"
 #define REMOTE_MSG(id) "{\"timestamp\":[1700,123456,7],\"topic\":\"news\",\"event\":\"e\"," \
@@ -348,6 +353,101 @@ down_checks(struct tc *p, struct tc *a)
 	return q;
 }
 
+/* burst_parse - the complete PUB records of buf from *pos on: counted in *got, checked for topic and order. */
+static void
+burst_parse(const char *buf, size_t len, size_t *pos, int *got, int *order)
+{
+	char subject[64], id[32], head[128];
+	const char *line, *eol;
+	unsigned long n;
+	int k;
+
+	while ((eol = memchr(buf + *pos, '\n', len - *pos)) != NULL) {
+		line = buf + *pos;
+		if (strncmp(line, "PUB ", 4) != 0) {      /* PING, SUB, ...: the link's own lines */
+			*pos = (size_t)(eol + 1 - buf);
+			continue;
+		}
+		/* sscanf reads to a NUL: give it the line alone, not the megabytes after it */
+		snprintf(head, sizeof(head), "%.*s", (int)(eol - line), line);
+		if (sscanf(head, "PUB %63s %lu%n", subject, &n, &k) != 2 || head[k] != '\r' || head[k + 1] != '\0') {
+			*order = 0;
+			*pos = (size_t)(eol + 1 - buf);
+			continue;
+		}
+		if ((size_t)(eol + 1 - buf) + n + 2 > len)
+			return;
+		snprintf(id, sizeof(id), "\"message_id\":\"%d\"", *got);
+		*order &= strcmp(subject, "janus.burst") == 0 && memmem(eol + 1, n, id, strlen(id)) != NULL;
+		*got += 1;
+		*pos = (size_t)(eol + 1 - buf) + n + 2;
+	}
+}
+
+/* burst_read - read the bridge's output as fast as a real server would, until want PUBs or the deadline. */
+static int
+burst_read(struct tc *p, int want, int *order)
+{
+	size_t cap = (size_t)want * (BURST_DATA + 200), len = p->len, pos = 0;
+	char *buf = malloc(cap);
+	uint64_t until = tlib_ms() + BURST_WAIT_MS;
+	struct pollfd pfd = { p->fd, POLLIN, 0 };
+	int got = 0;
+	ssize_t k;
+
+	if (buf == NULL)
+		tap_bail("out of memory");
+	memcpy(buf, p->buf, len);
+	p->len = 0;
+	burst_parse(buf, len, &pos, &got, order);
+	while (got < want && len < cap && tlib_ms() < until) {
+		if (poll(&pfd, 1, (int)(until - tlib_ms())) <= 0)
+			break;
+		if ((k = read(p->fd, buf + len, cap - len)) <= 0 && !(k < 0 && errno == EAGAIN))
+			break;
+		len += k > 0 ? (size_t)k : 0;
+		burst_parse(buf, len, &pos, &got, order);
+	}
+	free(buf);
+	return got;
+}
+
+/*
+ * burst_checks - a burst far larger than the socket buffers, published
+ * while the fake server reads nothing: once it reads again, every record
+ * goes out, in order, and none is dropped.
+ */
+static void
+burst_checks(struct tc *p)
+{
+	char data[BURST_DATA + 1], obj[BURST_DATA + 128], f[512];
+	struct tc *c = tc_open_greeted(srv.port);
+	long long out0 = tsrv_bridge_stat(&srv, "msgs_out");
+	int i, sent = 0, got, order = 1;
+	long n;
+
+	memset(data, 'x', BURST_DATA);
+	data[BURST_DATA] = '\0';
+	sent += tc_sendz(c, "{\"action\":\"hello\",\"version\":2}") == 0;
+	for (i = 0; i < BURST_MSGS; i++) {
+		snprintf(obj, sizeof(obj), "{\"action\":\"publish\",\"topic\":\"burst\",\"message_id\":\"%d\","
+		    "\"data\":\"%s\"%s}", i, data, i == BURST_MSGS - 1 ? ",\"ack\":true" : "");
+		sent += tc_sendz(c, obj) == 0;
+	}
+	tap_is_int(sent, BURST_MSGS + 1, "a burst of %d publishes of %d bytes while NATS reads nothing",
+	    BURST_MSGS, BURST_DATA);
+	/* the greeting of hello v2, then the ack of the last publish */
+	n = tc_frame(c, f, sizeof(f), WAIT_MS);
+	n = n > 0 ? tc_frame(c, f, sizeof(f), BURST_WAIT_MS) : n;
+	tap_ok(n > 0 && strstr(f, "\"published\"") != NULL, "janusd takes the whole burst");
+	tc_close(c);
+	got = burst_read(p, BURST_MSGS, &order);
+	tap_is_int(got, BURST_MSGS, "NATS reading again: every record of the burst goes out");
+	tap_ok(order, "on janus.burst, in publish order");
+	tap_is_int(tsrv_bridge_stat(&srv, "msgs_out") - out0, BURST_MSGS, "msgs_out counts each");
+	tap_is_int(tsrv_bridge_stat(&srv, "dropped_out"), 0, "none dropped");
+}
+
 /* bad_link_checks - a bad MSG line, an oversized payload and -ERR close the link; permissions do not. */
 static struct tc *
 bad_link_checks(struct tc *p, struct tc *a)
@@ -416,7 +516,7 @@ main(void)
 	struct tc *p;
 	struct tc *a;
 
-	tap_plan(57);
+	tap_plan(63);
 	if ((lfd = tc_listen(&nats_port)) < 0)
 		tap_bail("no listener for the fake NATS server");
 	snprintf(cluster, sizeof(cluster), "cluster=nats://127.0.0.1:%u", nats_port);
@@ -432,6 +532,7 @@ main(void)
 	p = bad_link_checks(p, a);
 	p = kill_checks(p, a);
 	p = down_checks(p, a);
+	burst_checks(p);
 	remote_in(p, a, "remote-5", "at the end, the first subscriber");
 	tap_is_int(tsrv_stat(&srv, 0, "restarts") + tsrv_stat(&srv, 1, "restarts"), 0, "no worker restarted");
 	tap_ok(!tsrv_log_has(&srv, "worker 0 (pid") && !tsrv_log_has(&srv, "worker 1 (pid"),
