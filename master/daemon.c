@@ -3,10 +3,12 @@
  *
  * Owns: the pid file, held under an flock(2) for the master's life, so a
  * second janusd with the same pid file refuses to start while the first
- * lives, and a file left by a crash is simply taken over. With -d the
- * master forks; the parent waits until the child says start-up worked
- * (or died trying) and exits with the matching status, as SysV init
- * scripts expect.
+ * lives, and a file left by a crash is simply taken over. It is never
+ * opened through a symbolic link, nor written if it is not a regular file
+ * with one name, so a planted link cannot make root truncate another
+ * file. With -d the master forks; the parent waits until the child says
+ * start-up worked (or died trying) and exits with the matching status, as
+ * SysV init scripts expect.
  */
 #include "config.h"
 
@@ -16,11 +18,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 #include "master/master.h"
+
+/* daemon_pidfile_own - the pid file is a plain file with no other name, which truncating cannot harm. 0 or -1. */
+static int
+daemon_pidfile_own(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "fstat(%s) failed: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "pid file %s is not a regular file", path);
+		return -1;
+	}
+	if (st.st_nlink != 1) {
+		snprintf(err, errlen, "pid file %s has %lu names (a hard link to another file?); not writing it",
+		    path, (unsigned long)st.st_nlink);
+		return -1;
+	}
+	return 0;
+}
 
 int
 daemon_pidfile_lock(struct master *m, char *err, size_t errlen)
@@ -33,9 +58,17 @@ daemon_pidfile_lock(struct master *m, char *err, size_t errlen)
 	m->pidfile_fd = -1;
 	if (path[0] == '\0')
 		return 0;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* truncated and written by root: never through a link; a FIFO planted there must not block the start */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
 	if (fd < 0) {
-		snprintf(err, errlen, "open(%s) failed: %s", path, strerror(errno));
+		if (errno == ELOOP)
+			snprintf(err, errlen, "pid file %s is a symbolic link; not following it", path);
+		else
+			snprintf(err, errlen, "open(%s) failed: %s", path, strerror(errno));
+		return -1;
+	}
+	if (daemon_pidfile_own(fd, path, err, errlen) < 0) {
+		close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
