@@ -748,7 +748,7 @@ run_init(struct run *r, const struct bots_opts *o, struct report *rep)
 	r->o = o;
 	r->rep = rep;
 	r->ep = r->sigfd = r->tfd = -1;
-	r->planned = o->planned;
+	r->planned = o->flood ? 0 : o->planned;   /* a flood's count is what it sent (run_flood) */
 	r->nwriters = o->floor ? o->writers : 0;
 	r->nkids = (o->clients + o->per_child - 1) / o->per_child;
 	r->tgt.addr = o->host;

@@ -13,7 +13,7 @@ M=2
 [ -x "$JANUS_BOTS" ] || skip_all "janus-bots not built"
 [ -x "$FAKE" ] || skip_all "t/bots_fake not built"
 
-plan 80
+plan 82
 
 # fake_start MODE: start the fake on a port the kernel picks; sets FPORT, FPID.
 fake_start() {
@@ -157,6 +157,9 @@ bots -M 1
 is "$RC" 2 "no server: exit status 2"
 grep -q "could not connect" "$T_DIR/err"
 ok $? "no server: says it could not connect"
+bots --flood -d 0.5
+is "$RC" 2 "no server, flood: exit status 2"
+is "$(jnum messages)/$(jnum deliveries_expected)" "0/0" "no server, flood: reports the 0 messages it published"
 
 "$JANUS_BOTS" -n 0 > /dev/null 2>&1
 is $? 2 "usage error: exit status 2"
