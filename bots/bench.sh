@@ -134,6 +134,9 @@ for f in "$JANUSD" "$JANUS_BOTS"; do
 		exit 2
 	fi
 done
+# absolute, since the pictures are drawn from inside the scratch directory
+JANUSD=$(realpath "$JANUSD")
+JANUS_BOTS=$(realpath "$JANUS_BOTS")
 
 if ! mkdir -p "$OUT" || ! OUT=$(cd "$OUT" && pwd); then
 	echo "bench.sh: cannot make the report directory $OUT" >&2
