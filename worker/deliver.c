@@ -859,6 +859,56 @@ deliver_replay_pattern(struct worker *w, struct conn *c, uint32_t entry, const c
 	return 0;
 }
 
+/* deliver_replay_lost - records from to to left the ring before r replayed them: a gap for r to report. */
+static void
+deliver_replay_lost(struct replay *r, uint64_t from, uint64_t to)
+{
+	if (r->lost_to == 0)
+		r->lost_from = from;
+	if (to > r->lost_to)
+		r->lost_to = to;
+}
+
+/*
+ * deliver_replay_check - a blocked c may let the ring overwrite what r
+ * has still to replay (a stalled c paces nobody). Note that as r's gap
+ * and go on from the ring's oldest record: a pattern scans on from there,
+ * a topic is found again from its newest record back.
+ */
+static void
+deliver_replay_check(struct worker *w, struct replay *r)
+{
+	uint64_t tail = ring_tail(&w->shm->ring);
+
+	if (r->finding || r->pos == 0 || r->pos >= tail)
+		return;
+	deliver_replay_lost(r, r->pos, tail - 1);
+	if (r->plen > 0) {
+		r->pos = tail;
+		return;
+	}
+	r->start = tail;
+	r->pos = topics_last(&w->shm->topics, r->topic);
+	r->finding = 1;
+}
+
+/* deliver_replay_gap - report r's lost records: 1 when done and c is not blocked, 0 if it is, -1 if c closed. */
+static int
+deliver_replay_gap(struct worker *w, struct conn *c, struct replay *r)
+{
+	const struct ltopic *lt = r->plen > 0 ? NULL : w->topics[r->topic];
+	int rc = 0;
+
+	if (r->plen > 0)
+		rc = deliver_gap(w, c, r->pattern, r->plen, r->lost_from, r->lost_to);
+	else if (lt != NULL)   /* none: c left the topic meanwhile, and nothing of it is owed */
+		rc = deliver_gap(w, c, lt->name, lt->len, r->lost_from, r->lost_to);
+	r->lost_from = r->lost_to = 0;
+	if (rc < 0 || (c->flags & CONN_CLOSING))
+		return -1;
+	return (c->out.flags & OUT_BLOCKED) ? 0 : 1;
+}
+
 /*
  * deliver_replay_find - walk r's topic back from r->pos to its first
  * record at or after start, a bounded number of steps. Returns 1 when
@@ -870,16 +920,33 @@ deliver_replay_find(struct worker *w, struct replay *r)
 {
 	struct ring_rec rec;
 	unsigned steps;
+	uint64_t last;
 
 	for (steps = 0; steps < DELIVER_SCAN; steps++) {
-		if (ring_get(&w->shm->ring, r->pos, &rec) < 0 || rec.topic != r->topic ||
-		    rec.gen != r->gen) {
-			r->pos = 0;             /* the newest is gone too: nothing is left */
+		if (ring_get(&w->shm->ring, r->pos, &rec) < 0) {
+			/* overwritten while walked to: what is older is gone, what is newer is found again */
+			deliver_replay_lost(r, r->start, r->pos);
+			last = topics_last(&w->shm->topics, r->topic);
+			if (last <= r->pos) {
+				r->pos = 0;     /* the newest is gone too: nothing is left */
+				return 1;
+			}
+			r->start = r->pos + 1;
+			r->pos = last;
+			continue;
+		}
+		if (rec.topic != r->topic || rec.gen != r->gen) {
+			r->pos = 0;             /* the id went to another topic: none of r's is left */
 			return 1;
 		}
-		if (rec.prev < r->start || ring_get(&w->shm->ring, rec.prev, &rec) < 0 ||
-		    rec.topic != r->topic || rec.gen != r->gen)
-			return 1;       /* r->pos is the oldest record to replay that is held */
+		if (rec.prev < r->start)
+			return 1;       /* r->pos is the oldest record to replay */
+		if (ring_get(&w->shm->ring, rec.prev, &rec) < 0) {
+			deliver_replay_lost(r, r->start, r->pos - 1);
+			return 1;       /* the ring gave up the older ones meanwhile */
+		}
+		if (rec.topic != r->topic || rec.gen != r->gen)
+			return 1;
 		r->pos = rec.seq;
 	}
 	return 0;
@@ -940,8 +1007,9 @@ deliver_replay_follow(struct worker *w, struct conn *c, struct replay *r)
 	struct ring_rec *recs = w->cu->recs, rec, nx;
 	uint32_t n = 0, steps;
 
-	if (ring_get(ring, r->pos, &rec) < 0 || rec.topic != r->topic || rec.gen != r->gen ||
-	    rec.seq > r->until) {
+	if (ring_get(ring, r->pos, &rec) < 0)
+		return 0;       /* gone since the check: r->pos is below the tail, the next check reports it */
+	if (rec.topic != r->topic || rec.gen != r->gen || rec.seq > r->until) {
 		r->pos = 0;
 		return 0;
 	}
@@ -949,7 +1017,12 @@ deliver_replay_follow(struct worker *w, struct conn *c, struct replay *r)
 	for (steps = 1;; steps++) {
 		if (deliver_replay_wants(w, c, r, &rec))
 			recs[n++] = rec;
-		if (ring_next(ring, &rec, &nx) < 0 || nx.seq > r->until)
+		if (ring_next(ring, &rec, &nx) < 0) {
+			if (ring_get(ring, rec.seq, &nx) < 0)
+				r->pos = rec.seq;   /* overwritten under us, not the topic's end: the check reports it */
+			break;
+		}
+		if (nx.seq > r->until)
 			break;
 		if (n == BATCH_RECS || steps == DELIVER_SCAN) {
 			r->pos = nx.seq;
@@ -972,11 +1045,12 @@ deliver_replay_scan(struct worker *w, struct conn *c, struct replay *r)
 	uint64_t s, end = r->pos + DELIVER_SCAN;
 	uint32_t n = 0;
 
-	if (r->pos < ring_tail(&w->shm->ring))
-		r->pos = ring_tail(&w->shm->ring);
-	for (s = r->pos; s <= r->until && s < end && n < BATCH_RECS; s++)
-		if (ring_get(&w->shm->ring, s, &recs[n]) == 0 && deliver_replay_wants(w, c, r, &recs[n]))
+	for (s = r->pos; s <= r->until && s < end && n < BATCH_RECS; s++) {
+		if (ring_get(&w->shm->ring, s, &recs[n]) < 0)
+			break;  /* overwritten under us: the next check reports it */
+		if (deliver_replay_wants(w, c, r, &recs[n]))
 			n++;
+	}
 	r->pos = s > r->until ? 0 : s;
 	return n;
 }
@@ -1011,12 +1085,16 @@ deliver_replays(struct worker *w, struct conn *c, unsigned *budget)
 	while ((r = o->replay) != NULL) {
 		if (*budget == 0)
 			return 0;
+		deliver_replay_check(w, r);
 		if (r->finding) {
 			(*budget)--;
 			if (!deliver_replay_find(w, r))
 				continue;
 			r->finding = 0;
 		}
+		/* after the records before the loss went, before those after it */
+		if (r->lost_to != 0 && deliver_replay_gap(w, c, r) <= 0)
+			return 0;
 		if (r->pos != 0) {
 			(*budget)--;
 			if ((n = deliver_replay_gather(w, c, r)) > 0 && deliver_records(w, c, n, r) <= 0)

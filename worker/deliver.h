@@ -36,7 +36,9 @@
  *   report.
  * - A resume (deliver_replay) is served after the gap reports and
  *   before the cursor's records, and keeps c behind until it is done, so
- *   nothing newer of its topic overtakes it.
+ *   nothing newer of its topic overtakes it. What the ring overwrites
+ *   before a resume sent it is reported with a gap frame, after the
+ *   records older than the loss and before the newer ones.
  * - No connection takes more than DELIVER_BUDGET batches per loop pass;
  *   one that had more is served again next pass, without the loop
  *   waiting (deliver_next_ms is 0).

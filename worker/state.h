@@ -137,6 +137,7 @@ struct replay {
 	uint64_t start, until;
 	uint64_t pos;                /* finding: walking back from here; then the next to send; 0 done */
 	int finding;
+	uint64_t lost_from, lost_to; /* what left the ring before it was replayed, for a gap frame (0: none) */
 	uint32_t memo_topic, memo_gen;   /* the last topic looked at */
 	uint64_t memo_pgen;              /*   in this generation of the worker's patterns */
 	int memo_match;                  /*   pattern: whether it matches */
