@@ -556,6 +556,11 @@ stats_metrics_slots(struct sbuf *b, const struct stats_snap *sn)
 	for (i = 0; i < sn->nworkers; i++)
 		sb_put(b, "janusd_worker_start_time_seconds{worker=\"%u\"} %s\n", i,
 		    stats_decimal(t, sizeof(t), sn->w[i].started_ms, 1000));
+	stats_family(b, "janusd_worker_write_path", "gauge",
+	    "1 for the path the slot's worker writes through (send, io_uring; none before it started).");
+	for (i = 0; i < sn->nworkers; i++)
+		sb_put(b, "janusd_worker_write_path{worker=\"%u\",path=\"%s\"} 1\n", i,
+		    stats_write_path(sn->w[i].write_path));
 }
 
 /* stats_metrics_counters - every family of stats_fields, each worker's sample per field. */

@@ -101,6 +101,7 @@ seg_fill(void)
 		atomic_store(&sw->pid, 1000 + (int)w);
 		atomic_store(&sw->restarts, 7 * w);
 		atomic_store(&sw->started_ms, seg.hdr->started_ms + 5);
+		atomic_store(&sw->write_path, w == 0 ? SHM_WPATH_SEND : SHM_WPATH_URING);
 		for (i = 0; i < STATS_NCOUNTERS; i++)
 			if (stats_field(&sw->stats, keys[i]) != NULL)
 				atomic_store(stats_field(&sw->stats, keys[i]), value(w, keys[i]));
@@ -524,6 +525,8 @@ test_metrics(const struct stats_snap *sn)
 		"janusd_uptime_seconds 3.004",
 		"janusd_worker_up{worker=\"1\"} 1",
 		"janusd_worker_restarts_total{worker=\"1\"} 7",
+		"janusd_worker_write_path{worker=\"0\",path=\"send\"} 1",
+		"janusd_worker_write_path{worker=\"1\",path=\"io_uring\"} 1",
 		"janusd_connections{worker=\"0\",transport=\"tcp\"} 5",
 		"janusd_connections{worker=\"1\",transport=\"tcp\"} 6",
 		"janusd_connections{worker=\"1\",transport=\"ws\"} 3",
@@ -642,6 +645,7 @@ widest(struct stats_snap *sn, const struct stats_snap *from)
 		sn->w[k].pid = INT32_MIN;
 		sn->w[k].restarts = UINT32_MAX;
 		sn->w[k].started_ms = UINT64_MAX;
+		sn->w[k].write_path = SHM_WPATH_URING;
 		for (i = 0; i < STATS_NCOUNTERS; i++)
 			sn->w[k].v[i] = UINT64_MAX;
 		for (i = 0; i < SHM_DELAY_BUCKETS; i++)
