@@ -896,12 +896,10 @@ deliver_replay_check(struct worker *w, struct replay *r)
 static int
 deliver_replay_gap(struct worker *w, struct conn *c, struct replay *r)
 {
-	const struct ltopic *lt = r->plen > 0 ? NULL : w->topics[r->topic];
+	const struct ltopic *lt = w->topics[r->topic];   /* the topic's, or the pattern's entry */
 	int rc = 0;
 
-	if (r->plen > 0)
-		rc = deliver_gap(w, c, r->pattern, r->plen, r->lost_from, r->lost_to);
-	else if (lt != NULL)   /* none: c left the topic meanwhile, and nothing of it is owed */
+	if (lt != NULL)   /* none: c left it meanwhile, and nothing of it is owed */
 		rc = deliver_gap(w, c, lt->name, lt->len, r->lost_from, r->lost_to);
 	r->lost_from = r->lost_to = 0;
 	if (rc < 0 || (c->flags & CONN_CLOSING))
